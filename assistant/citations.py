@@ -1,0 +1,75 @@
+"""Map ``[n]`` markers to sources and keep only those that really support their sentence.
+
+A marker is kept when it is in range and the cited passage contains the sentence's
+numbers and enough of its words; otherwise it is removed and the removal is noted, never
+shown as if valid.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.sources import Source
+from assistant.text import contains_folded, numbers, overlap, split_sentences
+from assistant.types import Citation
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+MIN_SUPPORT = 0.25
+
+
+def supports(claim: str, source: Source) -> bool:
+    """Does the cited passage contain the claim's numbers and enough of its words?"""
+    text = source.passage.text
+    claim_numbers = numbers(claim)
+    if claim_numbers - numbers(text):
+        return False
+    return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
+
+
+def best_quote(claim: str, source: Source) -> str:
+    """The sentence of the passage closest to the claim (what the user should read)."""
+    sentences = split_sentences(source.passage.text) or [source.passage.text]
+    return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
+
+
+def validate(answer: str, sources: list[Source]) -> tuple[str, list[Citation], list[str]]:
+    """(answer with bad markers removed, valid citations in order, notes on what was removed)."""
+    by_n = {s.n: s for s in sources}
+    notes: list[str] = []
+    cited: dict[int, Citation] = {}
+    out_sentences = []
+    # "claim. [1] Next" -> "claim [1]. Next": a marker belongs to the sentence before it.
+    answer = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)", r"\2\1", answer)
+    for sentence in split_sentences(answer) or [answer]:
+        claim = MARKER.sub("", sentence).strip()
+
+        def keep(match: re.Match[str], claim: str = claim) -> str:
+            kept = []
+            for raw in re.split(r"[,;]", match.group(1)):
+                n = int(raw)
+                source = by_n.get(n)
+                if source is None:
+                    notes.append(f"[{n}] removed: there is no source {n}")
+                elif not supports(claim, source):
+                    notes.append(f"[{n}] removed: source {n} does not contain “{claim[:80]}”")
+                else:
+                    kept.append(n)
+                    cited.setdefault(n, _citation(n, claim, source))
+            return " " + "".join(f"[{n}]" for n in kept) if kept else ""
+
+        out_sentences.append(MARKER.sub(keep, sentence))
+    text = " ".join(s.strip() for s in out_sentences if s.strip())
+    return text, sorted(cited.values(), key=lambda c: c.n), notes
+
+
+def _citation(n: int, claim: str, source: Source) -> Citation:
+    p = source.passage
+    return Citation(
+        n=n,
+        chunk_id=p.chunk_id,
+        source=p.file_name,
+        title=p.title,
+        page=p.page,
+        quote=best_quote(claim, source),
+        locator=source.locator,
+    )

@@ -1,0 +1,78 @@
+"""Refusals decided by evidence, not by the model's mood.
+
+Before generation: did retrieval find anything close enough (dense similarity or keyword
+coverage), and does some passage contain the question's anchors (years, numbers, UN
+symbols)? After generation: did the model say it cannot answer, and are the answer's
+numbers all in the cited passages?
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.retrieval import RetrievalTrace
+from assistant.text import contains_folded, numbers
+from assistant.types import Passage
+
+# Calibrated on the shipped eval set's score distributions (answerable vs unanswerable),
+# not on individual answers; see evals/README.md.
+DENSE_MIN = 0.42
+KEYWORD_MIN = 0.5
+NOT_FOUND = "NOT_FOUND"
+_MODEL_REFUSALS = (
+    NOT_FOUND.lower(),
+    "không chứa thông tin",
+    "không có thông tin",
+    "không đề cập",
+    "do not contain",
+    "does not contain",
+    "don't contain",
+    "not mentioned",
+    "no information",
+    "không nêu",
+)
+_ANCHOR = re.compile(r"\bA/HRC/\d+/\d+\b|\b(?:19|20)\d{2}\b", re.I)
+
+MESSAGES = {
+    "vi": "Các tài liệu hiện có không chứa thông tin để trả lời câu hỏi này.",
+    "en": "The documents do not contain information that answers this question.",
+}
+CLOSEST = {"vi": "Nguồn gần nhất", "en": "Closest sources"}
+
+
+def retrieval_supports(question: str, passages: list[Passage], trace: RetrievalTrace) -> tuple[bool, str]:
+    """(ok, why not) from the retrieval evidence alone."""
+    if not passages:
+        return False, "no passage matched"
+    if trace.dense_top < DENSE_MIN and trace.keyword_coverage < KEYWORD_MIN:
+        return False, f"weak match (dense {trace.dense_top:.2f}, keyword coverage {trace.keyword_coverage:.2f})"
+    joined = "\n".join(
+        p.text + " " + str(p.metadata.get("title", "")) + " " + str(p.metadata.get("symbol", "")) for p in passages
+    )
+    missing = [a for a in _ANCHOR.findall(question) if not contains_folded(joined, a)]
+    if missing:
+        return False, f"no passage mentions {', '.join(missing)}"
+    return True, ""
+
+
+def model_refused(text: str) -> bool:
+    low = text.strip().lower()
+    return not low or any(cue in low[:200] for cue in _MODEL_REFUSALS)
+
+
+def unsupported_numbers(answer: str, question: str, passages: list[Passage]) -> set[str]:
+    """Numbers in the answer that neither the passages nor the question contain."""
+    from assistant.citations import MARKER
+
+    said = numbers(MARKER.sub("", answer))
+    known = numbers(question).union(*(numbers(p.text) for p in passages)) if passages else numbers(question)
+    return said - known
+
+
+def refusal_text(language: str, passages: list[Passage]) -> str:
+    """The refusal in the question's language, with the closest sources listed."""
+    lines = [MESSAGES.get(language, MESSAGES["en"])]
+    if passages:
+        lines.append(f"{CLOSEST.get(language, CLOSEST['en'])}:")
+        lines += [f"- {p.title}" + (f" (p. {p.page})" if p.page else "") for p in passages[:3]]
+    return "\n".join(lines)

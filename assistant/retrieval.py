@@ -1,0 +1,196 @@
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by weighted reciprocal rank.
+
+Plain RRF hurts cross-lingual questions: for an English question over Vietnamese text,
+BM25 ranks the right chunk in the hundreds and drags it down. So the keyword ranking's
+weight depends on its own confidence (the share of the question's terms its best hit
+contains) and on the question's language; the dense ranking always counts fully.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+from index.catalog import Catalog
+from index.filters import Condition, to_metadata_filters
+from index.keyword import KeywordIndex
+from index.tokenize import fold
+from index.vector import VectorIndex
+from ingest.metadata import detect_language
+
+RRF_K = 60.0
+# A small push, worth about a top rank in a ranking weighted 0.1: it breaks near-ties in
+# favour of the report ABOUT the State a question names, without overriding the evidence.
+SUBJECT_BONUS = 0.1 / RRF_K
+
+
+@dataclass
+class RetrievalTrace:
+    """Evidence about one retrieval, used by the refusal decision and the eval report."""
+
+    dense_top: float = 0.0  # best cosine similarity
+    keyword_coverage: float = 0.0  # share of question terms in the best keyword hit
+    keyword_weight: float = 0.0
+    language: str = "vi"  # of the question
+
+
+def _nodes(catalog: Catalog, hits: list[tuple[str, float]]) -> list[NodeWithScore]:
+    rows = catalog.get_chunks([cid for cid, _ in hits])
+    return [
+        NodeWithScore(node=TextNode(id_=cid, text=rows[cid].text, metadata=rows[cid].metadata), score=score)
+        for cid, score in hits
+        if cid in rows
+    ]
+
+
+class DenseRetriever(BaseRetriever):
+    """Chroma nearest neighbours of the query embedding, with metadata filters."""
+
+    def __init__(
+        self,
+        vectors: VectorIndex,
+        catalog: Catalog,
+        embed_query: Callable[[str], list[float]],
+        top_k: int,
+        conditions: list[Condition],
+        trace: RetrievalTrace,
+    ) -> None:
+        super().__init__()
+        self._vectors, self._catalog, self._embed = vectors, catalog, embed_query
+        self._top_k, self._conditions, self._trace = top_k, conditions, trace
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._vectors.query(
+            self._embed(query_bundle.query_str), self._top_k, to_metadata_filters(self._conditions)
+        )
+        self._trace.dense_top = max((s for _, s in hits), default=0.0)
+        return _nodes(self._catalog, hits)
+
+
+class KeywordRetriever(BaseRetriever):
+    """BM25 over diacritic-folded syllables, bigrams and pyvi words, with the same filters."""
+
+    def __init__(
+        self, keyword: KeywordIndex, catalog: Catalog, top_k: int, conditions: list[Condition], trace: RetrievalTrace
+    ) -> None:
+        super().__init__()
+        self._keyword, self._catalog, self._top_k, self._conditions, self._trace = (
+            keyword,
+            catalog,
+            top_k,
+            conditions,
+            trace,
+        )
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._keyword.search(query_bundle.query_str, self._top_k, self._conditions)
+        self._trace.keyword_coverage = hits[0][2] if hits else 0.0
+        return _nodes(self._catalog, [(cid, score) for cid, score, _ in hits])
+
+
+class WeightedFusionRetriever(QueryFusionRetriever):
+    """``QueryFusionRetriever`` whose reciprocal-rank fusion honours ``retriever_weights``."""
+
+    def _reciprocal_rerank_fusion(self, results: dict[tuple[str, int], list[NodeWithScore]]) -> list[NodeWithScore]:
+        fused: dict[str, float] = {}
+        by_id: dict[str, NodeWithScore] = {}
+        for (_query, idx), nodes in results.items():
+            weight = self._retriever_weights[idx]
+            for rank, nws in enumerate(sorted(nodes, key=lambda n: n.score or 0.0, reverse=True)):
+                fused[nws.node.node_id] = fused.get(nws.node.node_id, 0.0) + weight / (rank + RRF_K)
+                by_id.setdefault(nws.node.node_id, nws)
+        ranked = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
+        return [NodeWithScore(node=by_id[cid].node, score=score) for cid, score in ranked]
+
+
+def keyword_weight(coverage: float, language: str) -> float:
+    """How much the BM25 ranking counts next to the dense one (which counts 1.0)."""
+    confidence = min(1.0, max(0.1, (coverage - 0.2) / 0.4))
+    return confidence * (0.6 if language == "en" else 1.0)
+
+
+class HybridSearch:
+    """Builds the per-question retrievers and fuses them; one instance serves every request."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        vectors: VectorIndex,
+        keyword: KeywordIndex,
+        embed_query: Callable[[str], list[float]],
+        candidate_k: int,
+    ) -> None:
+        self.catalog, self.vectors, self.keyword = catalog, vectors, keyword
+        self.embed_query, self.candidate_k = embed_query, candidate_k
+
+    def retrieve(
+        self, question: str, top_k: int, conditions: list[Condition], mode: str = "hybrid"
+    ) -> tuple[list[NodeWithScore], RetrievalTrace]:
+        """Top passages for ``question`` under ``conditions``; mode is hybrid, dense or keyword."""
+        trace = RetrievalTrace(language=detect_language(question))
+        dense = DenseRetriever(self.vectors, self.catalog, self.embed_query, self.candidate_k, conditions, trace)
+        keyword = KeywordRetriever(self.keyword, self.catalog, self.candidate_k, conditions, trace)
+        bundle = QueryBundle(question)
+        if mode == "dense":
+            return dense.retrieve(bundle)[:top_k], trace
+        if mode == "keyword":
+            return keyword.retrieve(bundle)[:top_k], trace
+        keyword_hits = keyword.retrieve(bundle)
+        dense_hits = dense.retrieve(bundle)
+        trace.keyword_weight = keyword_weight(trace.keyword_coverage, trace.language)
+        top_language = dense_hits[0].node.metadata.get("language") if dense_hits else None
+        if top_language and top_language != trace.language:
+            # The closest passage is in the other language: a cross-lingual question, where
+            # BM25 can only match the wrong language. The dense ranking leads alone.
+            trace.keyword_weight = 0.0
+        fusion = WeightedFusionRetriever(
+            retrievers=[_Fixed(dense_hits), _Fixed(keyword_hits)],
+            retriever_weights=[1.0, trace.keyword_weight],
+            mode="reciprocal_rerank",
+            num_queries=1,
+            use_async=False,
+            similarity_top_k=self.candidate_k,
+            llm=MockLLM(),  # never called: num_queries=1 generates no queries
+        )
+        fused = self._boost_subject(question, fusion.retrieve(bundle))
+        return fused[:top_k], trace
+
+    def _boost_subject(self, question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+        """A question naming a State prefers documents ABOUT that State: when some candidates
+        are about a State the question names, candidates about another State step back a little."""
+        q = f" {name_key_words(question)} "
+
+        def subject(nws: NodeWithScore) -> str:
+            country = nws.node.metadata.get("country") or nws.node.metadata.get("record_sur")
+            return f" {name_key_words(str(country))} " if country else ""
+
+        named = {subject(n) for n in nodes if subject(n) and subject(n) in q}
+        if not named:
+            return nodes
+        rescored = [
+            NodeWithScore(
+                node=n.node, score=(n.score or 0.0) - (SUBJECT_BONUS if subject(n) and subject(n) not in named else 0.0)
+            )
+            for n in nodes
+        ]
+        return sorted(rescored, key=lambda n: n.score or 0.0, reverse=True)
+
+
+def name_key_words(text: str) -> str:
+    """Folded, lower-case words separated by single spaces (for phrase containment)."""
+    return " ".join("".join(ch for ch in w if ch.isalnum()) for w in fold(text).split())
+
+
+class _Fixed(BaseRetriever):
+    """A retriever that returns results computed already (so fusion sees both rankings)."""
+
+    def __init__(self, nodes: list[NodeWithScore]) -> None:
+        super().__init__()
+        self._fixed = nodes
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self._fixed

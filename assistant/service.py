@@ -1,0 +1,169 @@
+"""The one facade that the CLI, the Gradio UI and the eval runner all call."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from assistant.config import QueryOptions, Settings
+from assistant.types import Answer, Passage
+from index.catalog import Catalog
+from index.filters import parse_filters
+from index.keyword import KeywordIndex
+from index.vector import VectorIndex, connect
+from ingest.report import FileResult, IngestReport
+
+
+class Assistant:
+    """Ingest, search and answer over one data dir. Heavy parts load on first use."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Any = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._embedder = embedder
+        self._ingest_lock = threading.Lock()
+
+    # --- components (lazy: `upr status` must not load a 1 GB model) ----------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.data_dir / "catalog.sqlite")
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        return VectorIndex(connect(self.settings.chroma_dir, self.settings.chroma_url), self.settings.collection)
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex(self.settings.data_dir / "keyword", self.catalog)
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from ingest.embed import CachedSTEmbedding
+
+            s = self.settings
+            self._embedder = CachedSTEmbedding(
+                s.embed_model_dir, s.embed_cache_path, s.embed_batch_size, s.embed_threads, s.embed_dtype
+            )
+        return self._embedder
+
+    @cached_property
+    def search_engine(self) -> Any:
+        from assistant.retrieval import HybridSearch
+
+        return HybridSearch(
+            self.catalog, self.vectors, self.keyword, self.embedder.get_query_embedding, self.settings.candidate_k
+        )
+
+    @cached_property
+    def answerer(self) -> Any:
+        from assistant.answering import Answerer
+
+        return Answerer(self.settings, self.retrieve_with_trace)
+
+    # --- ingest ----------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        progress: Callable[[str, int, int], None] | None = None,
+        embed_progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Index files and folders incrementally; bad files are reported, never fatal."""
+        from ingest.chunking import make_splitter
+        from ingest.pipeline import Ingestor
+
+        s = self.settings
+        with self._ingest_lock:
+            if hasattr(self.embedder, "set_progress"):
+                self.embedder.set_progress(embed_progress)
+            ingestor = Ingestor(
+                s,
+                self.catalog,
+                self.vectors,
+                self.embedder,
+                make_splitter(s.chunk_size, s.chunk_overlap, s.embed_model_dir),
+            )
+            report = ingestor.run([Path(p) for p in paths], prune=prune, progress=progress)
+            self.keyword.ensure_current()
+        return report
+
+    def remove(self, source: str) -> FileResult:
+        """Remove one document from every store."""
+        from ingest.pipeline import Ingestor
+
+        with self._ingest_lock:
+            result = Ingestor(self.settings, self.catalog, self.vectors, self.embedder, None).remove(source)  # type: ignore[arg-type]
+            self.keyword.ensure_current()
+        return result
+
+    def is_empty(self) -> bool:
+        return self.catalog.count_chunks() == 0
+
+    def status(self) -> dict[str, Any]:
+        from assistant.status import index_status
+
+        return index_status(self.settings, self.catalog, self.vectors, self.keyword)
+
+    def fingerprint(self) -> dict[str, Any]:
+        from assistant.status import fingerprint
+
+        return fingerprint(self.settings, self.catalog)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One row per indexed document, for the Documents tab and `upr status`."""
+        rows = []
+        for source, info in sorted(self.catalog.documents().items(), key=lambda kv: kv[1]["file_name"]):
+            meta = info["metadata"]
+            rows.append(
+                {
+                    "file_name": info["file_name"],
+                    "title": meta.get("title"),
+                    "doc_type": meta.get("doc_type"),
+                    "date": meta.get("date"),
+                    "language": meta.get("language"),
+                    "cycle": meta.get("cycle"),
+                    "chunks": info["n_chunks"],
+                    "source": source,
+                }
+            )
+        return rows
+
+    # --- search and answers --------------------------------------------------------------
+    def retrieve_with_trace(self, question: str, options: QueryOptions) -> tuple[list[Passage], Any]:
+        """Passages and the retrieval evidence (for refusals)."""
+        conditions = parse_filters(options.filters)
+        top_k = options.top_k or self.settings.top_k
+        nodes, trace = self.search_engine.retrieve(question, top_k, conditions, options.mode)
+        passages = [
+            Passage(n.node.node_id, n.node.get_content(), float(n.score or 0.0), dict(n.node.metadata)) for n in nodes
+        ]
+        return passages, trace
+
+    def search(self, question: str, options: QueryOptions | None = None) -> list[Passage]:
+        """Ranked passages for a question (what `upr search` prints)."""
+        return self.retrieve_with_trace(question, options or QueryOptions())[0]
+
+    def ask(
+        self, question: str, options: QueryOptions | None = None, history: list[tuple[str, str]] | None = None
+    ) -> Answer:
+        """A grounded answer with validated citations, or an evidence-based refusal."""
+        answer = None
+        for event in self.stream(question, options, history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, options: QueryOptions | None = None, history: list[tuple[str, str]] | None = None
+    ) -> Iterator[str | Answer]:
+        """Yields answer text pieces as they are generated, then the final ``Answer``."""
+        started = time.monotonic()
+        for event in self.answerer.stream(question, options or QueryOptions(), history or []):
+            if isinstance(event, Answer):
+                event.timings["total_s"] = round(time.monotonic() - started, 3)
+            yield event

@@ -1,0 +1,74 @@
+"""Small text helpers shared by answering, citation checks and refusals."""
+
+from __future__ import annotations
+
+import re
+
+from index.tokenize import fold
+
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
+_FRAGMENT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]+\.|[A-Z]\.|\(?[a-z]\))$")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+STOP = frozenset(
+    # English and Vietnamese function words, folded: they carry no evidence of support.
+    "a an and are as at be by for from has have in is it its of on or that the this to was were which with what "
+    "who whom how many much did does do when where why not no yes "
+    "va cua cac la duoc co trong cho voi nhung nay da se ve tai tu den mot nhu theo khi thi ma bao nhieu gi nao "
+    "the nao ai o khong con hay nhieu de ra vao len cung rat".split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences (or list items / lines) of a passage; paragraph numbers ("141.", "II.")
+    stay with the sentence they number."""
+    out: list[str] = []
+    carry = ""
+    for piece in _SENT_END.split(text):
+        piece = piece.strip() if piece else ""
+        if not piece:
+            continue
+        if _FRAGMENT.match(piece):
+            carry = f"{carry} {piece}".strip()
+            continue
+        out.append(f"{carry} {piece}".strip())
+        carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+def content_terms(text: str) -> set[str]:
+    """Folded content words (no function words): what overlap is measured on."""
+    return {w for w in (fold(m) for m in _WORD.findall(text)) if w not in STOP and (len(w) > 1 or w.isdigit())}
+
+
+def bigrams(text: str) -> set[str]:
+    words = [fold(m) for m in _WORD.findall(text)]
+    return {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
+def overlap(question: str, sentence: str) -> float:
+    """Share of the question's content words (and bigrams, counted double) in ``sentence``."""
+    q_terms, q_bi = content_terms(question), bigrams(question)
+    if not q_terms:
+        return 0.0
+    s_terms, s_bi = content_terms(sentence), bigrams(sentence)
+    hit = len(q_terms & s_terms) + 2 * len(q_bi & s_bi)
+    return hit / (len(q_terms) + 2 * max(1, len(q_bi)))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, normalised so ``84,7`` == ``84.7`` and ``1,000`` == ``1000``."""
+    out = set()
+    for raw in _NUMBER.findall(text):
+        value = raw.replace(",", ".")
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", value):  # thousands separators
+            value = value.replace(".", "")
+        out.add(value)
+    return out
+
+
+def contains_folded(haystack: str, needle: str) -> bool:
+    """Case- and diacritic-insensitive containment."""
+    return " ".join(fold(needle).split()) in " ".join(fold(haystack).split())

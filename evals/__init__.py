@@ -1,0 +1,1 @@
+"""Evaluation of UPR Assistant: the eval set, its checker, and deterministic metrics."""

@@ -1,0 +1,1 @@
+"""Load, decode, clean and describe input files before they are chunked and indexed."""

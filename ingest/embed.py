@@ -1,0 +1,144 @@
+"""The embedding model (EmbeddingGemma through sentence-transformers) with a text-hash cache.
+
+Wrapped as a llama-index ``BaseEmbedding`` so the retrievers and evaluators of llama-index
+can use it directly; documents get EmbeddingGemma's document prompt with their real title
+("title: … | text: …"), queries the model's own query prompt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+import index  # noqa: F401  (sets the offline flags before transformers is imported)
+from assistant.errors import ConfigError, ModelNotInstalledError
+from index.embed_cache import EmbeddingCache, text_key
+
+log = logging.getLogger(__name__)
+
+_MODELS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU computes bf16 natively; otherwise bf16 is emulated and slow."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_dtype(name: str) -> Any:
+    import torch
+
+    if name == "auto":
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
+    if name not in ("bfloat16", "float32", "float16"):
+        raise ConfigError(f"UPR_EMBED_DTYPE={name!r}: use auto, bfloat16 or float32")
+    return getattr(torch, name)
+
+
+def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = "auto") -> Any:
+    """Load (once per process) the sentence-transformers model from a local directory."""
+    key = f"{model_dir}|{dtype}"
+    with _LOCK:
+        if key not in _MODELS:
+            if not (model_dir / "modules.json").exists():
+                raise ModelNotInstalledError(
+                    f"embedding model not found at {model_dir}: run `upr models install` (or set UPR_MODELS_DIR)"
+                )
+            import torch
+            from sentence_transformers import SentenceTransformer
+
+            torch.set_num_threads(threads)
+            # bf16 matches fp32 (cosine ≈ 1.0); it is faster only where the CPU has bf16 units.
+            _MODELS[key] = SentenceTransformer(
+                str(model_dir), device="cpu", local_files_only=True, model_kwargs={"dtype": resolve_dtype(dtype)}
+            )
+    return _MODELS[key]
+
+
+def document_text(text: str, title: str | None) -> str:
+    """The exact string embedded for a passage (EmbeddingGemma's document prompt)."""
+    return f"title: {title.strip() if title else 'none'} | text: {text}"
+
+
+class CachedSTEmbedding(BaseEmbedding):
+    """Sentence-transformers embedding with a persistent cache of document vectors."""
+
+    model_dir: str
+    threads: int = 2
+    dtype: str = "auto"
+    _cache: EmbeddingCache | None = PrivateAttr(default=None)
+    _progress: Callable[[int], None] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self, model_dir: Path, cache_path: Path | None, batch_size: int = 4, threads: int = 2, dtype: str = "auto"
+    ) -> None:
+        super().__init__(
+            model_name=model_dir.name,
+            model_dir=str(model_dir),
+            embed_batch_size=batch_size,
+            threads=threads,
+            dtype=dtype,
+        )
+        self._cache = EmbeddingCache(cache_path) if cache_path else None
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "CachedSTEmbedding"
+
+    @property
+    def model(self) -> Any:
+        return load_sentence_transformer(Path(self.model_dir), self.threads, self.dtype)
+
+    def set_progress(self, callback: Callable[[int], None] | None) -> None:
+        """Called with the number of passages just embedded (not the cached ones)."""
+        self._progress = callback
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for already-prompted document texts, embedding only cache misses."""
+        keys = [text_key(t) for t in texts]
+        found = self._cache.get_many(keys) if self._cache is not None else {}
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kv: len(kv[1]))
+        step = max(1, self.embed_batch_size) * 4  # commit to the cache often: a crash loses little
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
+            vectors = self.model.encode(
+                [t for _, t in batch],
+                batch_size=self.embed_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+            )
+            new = {k: v.astype("float32").tolist() for (k, _), v in zip(batch, vectors)}
+            found.update(new)
+            if self._cache is not None:
+                self._cache.put_many(new)
+            if self._progress:
+                self._progress(len(batch))
+        return [found[k] for k in keys]
+
+    def count_missing(self, texts: Sequence[str]) -> int:
+        """How many of ``texts`` would need the model (for progress bars)."""
+        keys = {text_key(t) for t in texts}
+        return len(keys) - (len(self._cache.get_many(keys)) if self._cache is not None else 0)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        vector = self.model.encode_query(query, normalize_embeddings=True, convert_to_numpy=True)
+        return vector.astype("float32").tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed_documents([document_text(text, None)])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_documents([document_text(t, None) for t in texts])

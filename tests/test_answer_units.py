@@ -1,0 +1,76 @@
+"""Citation validation, refusal evidence and the extractive backend, on hand-made passages."""
+
+from __future__ import annotations
+
+from assistant.citations import validate
+from assistant.extractive import extractive_answer
+from assistant.refusal import model_refused, retrieval_supports, unsupported_numbers
+from assistant.retrieval import RetrievalTrace
+from assistant.sources import Source, locator, make_sources
+from assistant.types import Passage
+
+P1 = Passage(
+    "d1:0",
+    "Đối với UPR chu kỳ III, Việt Nam chấp thuận 241 khuyến nghị trên tổng số 291 khuyến nghị. "
+    "Hội thảo diễn ra tại Hà Nội.",
+    0.9,
+    {"file_name": "a.txt", "title": "Tin A"},
+)
+P2 = Passage(
+    "d2:3",
+    "143.12. Ratify CAT (Gabon, Mali, Slovakia);",
+    0.8,
+    {"file_name": "vietnam2014.pdf", "title": "Report", "symbol": "A/HRC/26/6", "para_first": "143.12", "page": 21},
+)
+
+
+def _sources() -> list[Source]:
+    return make_sources("Việt Nam chấp thuận bao nhiêu khuyến nghị?", [P1, P2], 5)
+
+
+def test_valid_marker_is_kept_with_quote() -> None:
+    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [1].", _sources())
+    assert "[1]" in text and not notes
+    assert cites[0].source == "a.txt" and "241" in cites[0].quote
+
+
+def test_out_of_range_marker_is_removed_and_noted() -> None:
+    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [7].", _sources())
+    assert "[7]" not in text and not cites and "no source 7" in notes[0]
+
+
+def test_marker_pointing_to_a_passage_without_the_claim_is_removed() -> None:
+    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [2].", _sources())
+    assert "[2]" not in text and not cites and "does not contain" in notes[0]
+
+
+def test_wrong_number_is_not_supported() -> None:
+    _, cites, notes = validate("Việt Nam chấp thuận 240 khuyến nghị [1].", _sources())
+    assert not cites and notes
+
+
+def test_locator_uses_symbol_paragraph_and_page() -> None:
+    assert locator(P2) == "A/HRC/26/6, para. 143.12 (p. 21)"
+
+
+def test_refusal_evidence() -> None:
+    weak = RetrievalTrace(dense_top=0.2, keyword_coverage=0.1)
+    strong = RetrievalTrace(dense_top=0.7, keyword_coverage=0.8)
+    assert not retrieval_supports("q", [P1], weak)[0]
+    assert not retrieval_supports("q", [], strong)[0]
+    assert retrieval_supports("chu kỳ III", [P1], strong)[0]
+    ok, why = retrieval_supports("Việt Nam chấp thuận bao nhiêu khuyến nghị năm 2019?", [P1], strong)
+    assert not ok and "2019" in why
+
+
+def test_model_refusal_and_unsupported_numbers() -> None:
+    assert model_refused("NOT_FOUND") and model_refused("") and not model_refused("Việt Nam chấp thuận 241 [1].")
+    assert unsupported_numbers("Việt Nam chấp thuận 250 khuyến nghị [1].", "bao nhiêu?", [P1]) == {"250"}
+    assert unsupported_numbers("Việt Nam chấp thuận 241 khuyến nghị [1].", "bao nhiêu?", [P1]) == set()
+
+
+def test_extractive_picks_the_supporting_sentence_and_cites_it() -> None:
+    answer = extractive_answer("Việt Nam chấp thuận bao nhiêu khuyến nghị UPR chu kỳ III?", _sources())
+    assert answer.startswith("Đối với UPR chu kỳ III") and "[1]" in answer
+    text, cites, _ = validate(answer, _sources())
+    assert cites and cites[0].n == 1
