@@ -77,6 +77,8 @@ class Answerer:
             backend=backend,
             standalone_question=standalone,
         )
+        base.evidence = {"dense_top": round(trace.dense_top, 4), "keyword_coverage": round(trace.keyword_coverage, 4),
+                         "keyword_weight": round(trace.keyword_weight, 4)}
         ok, why = retrieval_supports(standalone, passages, trace)
         if not ok:
             yield self._refuse(base, language, f"retrieval: {why}")

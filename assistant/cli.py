@@ -207,6 +207,23 @@ def ask(
         click.echo(f"[{c.n}] {c.title} — {c.locator or c.source}\n    “{c.quote}”")
 
 
+@main.group()
+def feedback() -> None:
+    """Staff ratings collected by the web UI."""
+
+
+@feedback.command("export")
+@click.argument("output", type=click.Path(path_type=Path), required=False)
+@click.option("--strict", is_flag=True, help="Only eval-set fields (loadable by the eval runner).")
+@common
+def feedback_export(settings: Settings, output: Path | None, strict: bool) -> None:
+    """Write rated answers as eval-set JSONL (stdout if no file)."""
+    from assistant.feedback import open_store
+
+    n = open_store(settings.data_dir).export_jsonl(output or sys.stdout, include_feedback=not strict)
+    click.echo(f"{n} feedback items", err=True)
+
+
 @main.command("eval")
 @click.option("--set", "eval_set", type=click.Path(path_type=Path, exists=True), help="Eval set JSONL.")
 @click.option(

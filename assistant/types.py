@@ -62,6 +62,7 @@ class Answer:
     backend: str = ""
     standalone_question: str = ""
     notes: list[str] = field(default_factory=list)
+    evidence: dict[str, float] = field(default_factory=dict)  # retrieval scores behind a refusal decision
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of ``upr ask --json``."""
@@ -78,4 +79,5 @@ class Answer:
             "backend": self.backend,
             "standalone_question": self.standalone_question,
             "notes": self.notes,
+            "evidence": self.evidence,
         }

@@ -100,6 +100,7 @@ def _one(assistant: Assistant, item: EvalItem, config: EvalConfig) -> QuestionRe
     record = score_item(item, [p.file_name for p in ranked], answer.answer, answer.refused, citations, latency)
     record.verdicts["timings"] = answer.timings  # type: ignore[assignment]
     record.verdicts["notes"] = answer.notes  # type: ignore[assignment]
+    record.verdicts["evidence"] = answer.evidence  # type: ignore[assignment]
     return record
 
 

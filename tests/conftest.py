@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
+from assistant.service import Assistant
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -23,6 +25,15 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "upr-data"
     monkeypatch.setenv("UPR_DATA_DIR", str(data))
     return data
+
+
+@pytest.fixture(scope="session")
+def sample_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """The bundled sample corpus indexed once with the real embedding model (read-only use)."""
+    assistant = Assistant(Settings.from_env(data_dir=tmp_path_factory.mktemp("sample") / "data"))
+    report = assistant.ingest([SAMPLE])
+    assert len(report.by_status("indexed")) == 7, report.summary_lines()
+    yield assistant
 
 
 @pytest.fixture
