@@ -88,7 +88,8 @@ class Answerer:
             raw = extractive_answer(standalone, sources)
             timings["generation_s"] = 0.0
         else:
-            sources = make_sources(standalone, passages, min(len(passages), self.settings.llm_sources))
+            limit = min(len(passages), self.settings.llm_sources)
+            sources = make_sources(standalone, passages, limit, self.settings.llm_window_chars)
             raw = yield from self._generate(backend, standalone, sources, language, timings)
         yield self._finish(base, raw, sources, language, standalone)
 
@@ -119,7 +120,7 @@ class Answerer:
         extra = unsupported_numbers(raw, question, [s.passage for s in sources])
         if extra:
             return self._refuse(base, language, f"answer numbers not in the sources: {', '.join(sorted(extra))}")
-        text, citations, notes = validate(raw, sources)
+        text, citations, notes = validate(raw, sources, question)
         if not citations:
             return self._refuse(base, language, "no sentence of the answer is supported by a cited source", notes)
         base.answer, base.refused, base.citations = text, False, citations

@@ -17,10 +17,17 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 MIN_SUPPORT = 0.25
 
 
-def supports(claim: str, source: Source) -> bool:
-    """Does the cited passage contain the claim's numbers and enough of its words?"""
-    text = source.passage.text
-    claim_numbers = numbers(claim)
+def source_text(source: Source) -> str:
+    """The passage with the facts its metadata states (title, date, UN symbol)."""
+    meta = source.passage.metadata
+    return " ".join([source.passage.text, *(str(meta[k]) for k in ("title", "date", "symbol") if meta.get(k))])
+
+
+def supports(claim: str, source: Source, question: str = "") -> bool:
+    """Does the cited passage contain the claim's numbers and enough of its words?
+    Numbers the question itself gave (a year, a cycle) need no support."""
+    text = source_text(source)
+    claim_numbers = numbers(claim) - numbers(question)
     if claim_numbers - numbers(text):
         return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
@@ -32,7 +39,7 @@ def best_quote(claim: str, source: Source) -> str:
     return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
 
 
-def validate(answer: str, sources: list[Source]) -> tuple[str, list[Citation], list[str]]:
+def validate(answer: str, sources: list[Source], question: str = "") -> tuple[str, list[Citation], list[str]]:
     """(answer with bad markers removed, valid citations in order, notes on what was removed)."""
     by_n = {s.n: s for s in sources}
     notes: list[str] = []
@@ -50,7 +57,7 @@ def validate(answer: str, sources: list[Source]) -> tuple[str, list[Citation], l
                 source = by_n.get(n)
                 if source is None:
                     notes.append(f"[{n}] removed: there is no source {n}")
-                elif not supports(claim, source):
+                elif not supports(claim, source, question):
                     notes.append(f"[{n}] removed: source {n} does not contain “{claim[:80]}”")
                 else:
                     kept.append(n)

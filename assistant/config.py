@@ -61,7 +61,8 @@ class Settings:
     llm_context: int = 4096
     llm_threads: int = 2
     llm_max_tokens: int = 384
-    llm_sources: int = 4  # passages shown to the model (as sentence windows)
+    llm_sources: int = 3  # passages shown to the model, as sentence windows of ≤ llm_window_chars
+    llm_window_chars: int = 360
     llm_temperature: float = 0.1
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local-model"

@@ -14,8 +14,9 @@ from assistant.retrieval import RetrievalTrace
 from assistant.text import contains_folded, numbers
 from assistant.types import Passage
 
-# Calibrated on the shipped eval set's score distributions (answerable vs unanswerable),
-# not on individual answers; see evals/README.md.
+# Off-topic questions only: on the shipped eval set every answerable question's best dense
+# match is ≥ 0.57, but so is every (deliberately near-miss) unanswerable one's, so retrieval
+# scores cannot tell those apart; that is the model's NOT_FOUND and the grounding check's job.
 DENSE_MIN = 0.42
 KEYWORD_MIN = 0.5
 NOT_FOUND = "NOT_FOUND"
@@ -46,8 +47,9 @@ def retrieval_supports(question: str, passages: list[Passage], trace: RetrievalT
         return False, "no passage matched"
     if trace.dense_top < DENSE_MIN and trace.keyword_coverage < KEYWORD_MIN:
         return False, f"weak match (dense {trace.dense_top:.2f}, keyword coverage {trace.keyword_coverage:.2f})"
+    # Metadata counts as evidence: "the 2014 review" is anchored by the report's date.
     joined = "\n".join(
-        p.text + " " + str(p.metadata.get("title", "")) + " " + str(p.metadata.get("symbol", "")) for p in passages
+        " ".join([p.text, *(str(p.metadata.get(k, "")) for k in ("title", "symbol", "date"))]) for p in passages
     )
     missing = [a for a in _ANCHOR.findall(question) if not contains_folded(joined, a)]
     if missing:
@@ -62,10 +64,11 @@ def model_refused(text: str) -> bool:
 
 def unsupported_numbers(answer: str, question: str, passages: list[Passage]) -> set[str]:
     """Numbers in the answer that neither the passages nor the question contain."""
-    from assistant.citations import MARKER
+    from assistant.citations import MARKER, source_text
+    from assistant.sources import Source
 
     said = numbers(MARKER.sub("", answer))
-    known = numbers(question).union(*(numbers(p.text) for p in passages)) if passages else numbers(question)
+    known = numbers(question).union(*(numbers(source_text(Source(0, p, ""))) for p in passages))
     return said - known
 
 

@@ -26,6 +26,7 @@ RRF_K = 60.0
 # A small push, worth about a top rank in a ranking weighted 0.1: it breaks near-ties in
 # favour of the report ABOUT the State a question names, without overriding the evidence.
 SUBJECT_BONUS = 0.1 / RRF_K
+PER_DOCUMENT = 2  # chunks of one document among the top results before others get a place
 
 
 @dataclass
@@ -107,6 +108,17 @@ class WeightedFusionRetriever(QueryFusionRetriever):
         return [NodeWithScore(node=by_id[cid].node, score=score) for cid, score in ranked]
 
 
+def same_language_share(dense_hits: list[NodeWithScore], language: str, depth: int = 5) -> float:
+    """Share of the dense top hits written in the question's language, 0 when the very best
+    one is not. Where the dense model finds the other language relevant, the question is
+    (probably) cross-lingual and BM25, which can only match the question's own language,
+    would drag the right passages down: the dense ranking then leads."""
+    langs = [n.node.metadata.get("language") for n in dense_hits[:depth]]
+    if not langs or any(lang != language for lang in langs[:3]):
+        return 0.0
+    return sum(1 for lang in langs if lang == language) / len(langs)
+
+
 def keyword_weight(coverage: float, language: str) -> float:
     """How much the BM25 ranking counts next to the dense one (which counts 1.0)."""
     confidence = min(1.0, max(0.1, (coverage - 0.2) / 0.4))
@@ -141,12 +153,9 @@ class HybridSearch:
             return keyword.retrieve(bundle)[:top_k], trace
         keyword_hits = keyword.retrieve(bundle)
         dense_hits = dense.retrieve(bundle)
-        trace.keyword_weight = keyword_weight(trace.keyword_coverage, trace.language)
-        top_language = dense_hits[0].node.metadata.get("language") if dense_hits else None
-        if top_language and top_language != trace.language:
-            # The closest passage is in the other language: a cross-lingual question, where
-            # BM25 can only match the wrong language. The dense ranking leads alone.
-            trace.keyword_weight = 0.0
+        trace.keyword_weight = keyword_weight(trace.keyword_coverage, trace.language) * same_language_share(
+            dense_hits, trace.language
+        )
         fusion = WeightedFusionRetriever(
             retrievers=[_Fixed(dense_hits), _Fixed(keyword_hits)],
             retriever_weights=[1.0, trace.keyword_weight],
@@ -157,7 +166,7 @@ class HybridSearch:
             llm=MockLLM(),  # never called: num_queries=1 generates no queries
         )
         fused = self._boost_subject(question, fusion.retrieve(bundle))
-        return fused[:top_k], trace
+        return diversify(fused, PER_DOCUMENT)[:top_k], trace
 
     def _boost_subject(self, question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
         """A question naming a State prefers documents ABOUT that State: when some candidates
@@ -178,6 +187,18 @@ class HybridSearch:
             for n in nodes
         ]
         return sorted(rescored, key=lambda n: n.score or 0.0, reverse=True)
+
+
+def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithScore]:
+    """Keep the order, but let no document take more than ``per_document`` places before
+    every other document has had its turn: five chunks of one report hide the others."""
+    seen: dict[str, int] = {}
+    first, later = [], []
+    for nws in nodes:
+        doc = str(nws.node.metadata.get("doc_id") or nws.node.node_id.rsplit(":", 1)[0])
+        seen[doc] = seen.get(doc, 0) + 1
+        (first if seen[doc] <= per_document else later).append(nws)
+    return first + later
 
 
 def name_key_words(text: str) -> str:

@@ -274,14 +274,20 @@ def _worse(metric: str, before: float, after: float, tolerance: float) -> bool:
 def compare(
     summary: Mapping[str, Any], baseline: Mapping[str, Any], tolerance: float = 0.02
 ) -> list[Regression]:
-    """Regressions of a summary against a baseline summary, in every scope both share."""
+    """Regressions of a summary against a baseline summary, in every scope both share.
+
+    In a small scope one question is worth more than ``tolerance`` (1/10 in a scope of ten),
+    so there a drop counts only when it is worse than a single question changing its verdict.
+    """
     regressions: list[Regression] = []
     current, previous = _scopes(summary), _scopes(baseline)
     for scope in sorted(current.keys() & previous.keys()):
+        n = current[scope].get("n") or 0
+        scope_tolerance = max(tolerance, 1.0 / n + 1e-9) if n else tolerance
         for metric in HIGHER_IS_BETTER + LOWER_IS_BETTER + LATENCY_METRICS:
             before, after = previous[scope].get(metric), current[scope].get(metric)
             if before is None or after is None:
                 continue
-            if _worse(metric, float(before), float(after), tolerance):
+            if _worse(metric, float(before), float(after), scope_tolerance):
                 regressions.append(Regression(metric, scope, float(before), float(after)))
     return regressions

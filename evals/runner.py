@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import QueryOptions, Settings
+from assistant.errors import AssistantError
 from assistant.service import Assistant
 from evals.dataset import EvalItem, load_eval_set
 from evals.metrics import QuestionRecord, Regression, compare, score_item, summarize
@@ -56,7 +57,10 @@ def run_eval(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalResult:
     """Evaluate the current index, or a fresh temporary one built from ``config.corpus``."""
-    items = load_eval_set(config.eval_set)
+    try:
+        items = load_eval_set(config.eval_set)
+    except (ValueError, OSError) as exc:
+        raise AssistantError(f"cannot use the eval set: {exc}") from exc
     tmp_dir = Path(tempfile.mkdtemp(prefix="upr-eval-")) if config.corpus else None
     try:
         run_settings = settings.replace(data_dir=tmp_dir, collection="eval") if tmp_dir else settings

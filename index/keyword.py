@@ -8,6 +8,7 @@ from and rebuilt when that version moves on (after any ingest that changed chunk
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from index.filters import Condition, matches
 from index.tokenize import keyword_tokens
 
 VERSION_KEY = "chunks_version"
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 
 class KeywordIndex:

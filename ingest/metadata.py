@@ -36,6 +36,11 @@ _VI_WORDS = frozenset(
     "nhat chinh phu tich cuc dan toc ve viec nay hay tu cung den theo tren duoi sau truoc "
     "nhom van de tham gia bo cong phap luat tre em phu nu".split()
 )
+_VI_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|tr|th|kh|ph|gh|gi|qu|[bcdghklmnpqrstvx])?"
+    r"(?:uye|uya|ieu|yeu|oai|oay|uoi|uou|uay|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|ua|ue|ui|uo|uy|ye|[aeiouy])"
+    r"(?:ng|nh|ch|[cmnpt]|[iouy])?"
+)
 _META_KEYS = ("file_name", "source", "title", "date", "language", "doc_type", "cycle", "session", "symbol", "country")
 _SIDECAR_KEYS = _META_KEYS[2:]
 _WG_HEADING_RE = re.compile(
@@ -84,7 +89,13 @@ def detect_language(text: str) -> str:
         return "vi"
     words = re.findall(r"[a-z]+", fold_diacritics(sample).lower())
     hits = sum(1 for word in words if word in _VI_WORDS)
-    return "vi" if hits >= 2 and hits >= 0.4 * len(words) else "en"
+    if hits >= 2 and hits >= 0.4 * len(words):
+        return "vi"
+    # Vietnamese typed without diacritics: nearly every word (acronyms like UPR, IV aside)
+    # is a well-formed Vietnamese syllable; English sentences are not.
+    plain = [w.lower() for w in re.findall(r"[A-Za-z]+", fold_diacritics(sample)) if not (w.isupper() and len(w) > 1)]
+    shaped = sum(1 for word in plain if _VI_SYLLABLE.fullmatch(word))
+    return "vi" if len(plain) >= 3 and shaped >= 0.75 * len(plain) else "en"
 
 
 def infer_metadata(

@@ -85,8 +85,12 @@ def test_extractive_answer_cites_the_241_passage(sample_assistant: Assistant) ->
 
 
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args, "--data-dir", str(data_dir)],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_cli_status_search_and_ask_json(sample_assistant: Assistant, data_dir: Path) -> None:

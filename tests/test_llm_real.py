@@ -58,8 +58,23 @@ def openai_server(sample_assistant: Assistant) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with the same GGUF, on loopback."""
     port = _free_port()
     model = str(sample_assistant.settings.llm_model_path)
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port),
-           "--n_threads", "2", "--n_ctx", "4096", "--model_alias", "qwen-local"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        model,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        "2",
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "qwen-local",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
     url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -78,8 +93,9 @@ def openai_server(sample_assistant: Assistant) -> Iterator[str]:
 
 
 def test_openai_backend_gets_a_cited_answer(sample_assistant: Assistant, openai_server: str) -> None:
-    settings = sample_assistant.settings.replace(openai_base_url=openai_server, openai_model="qwen-local",
-                                                 openai_api_key="sk-test-secret")
+    settings = sample_assistant.settings.replace(
+        openai_base_url=openai_server, openai_model="qwen-local", openai_api_key="sk-test-secret"
+    )
     assistant = Assistant(settings)
     answer = assistant.ask(Q_VI, QueryOptions(backend="openai"))
     _check_241(answer, "vi")

@@ -1,0 +1,125 @@
+"""The eval runner end to end: the shipped set as CI's regression gate, and a tiny set that
+must be caught regressing against a better baseline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SAMPLE, SEED_241
+
+pytestmark = pytest.mark.slow
+SUMMARY_KEYS = {
+    "n",
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "mrr",
+    "ndcg@10",
+    "must_contain_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "citation_precision",
+    "cited_share",
+    "latency_p50_s",
+    "latency_p95_s",
+}
+
+
+def _eval(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "eval", *args], capture_output=True, text=True, timeout=1800, cwd=REPO
+    )
+
+
+def test_shipped_set_has_no_regression_against_the_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = _eval(
+        "--corpus",
+        str(SAMPLE),
+        "--corpus",
+        str(REPO / "evals" / "corpus"),
+        "--backend",
+        "extractive",
+        "--out",
+        str(out),
+        "--json",
+        str(tmp_path / "summary.json"),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["overall"]) == SUMMARY_KEYS and summary["overall"]["n"] >= 60
+    assert {"cross_lingual", "no_diacritics", "unanswerable"} <= set(summary["by_type"])
+    assert summary["fingerprint"]["documents"] == 12 and summary["backend"] == "extractive"
+    assert summary["overall"]["hit@5"] >= 0.9
+    assert (out / "report.md").exists() and (out / "metrics_by_type.png").stat().st_size > 1000
+    assert len((out / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == summary["overall"]["n"]
+
+
+def test_a_drop_against_the_baseline_fails_and_names_the_questions(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLE / SEED_241, corpus / SEED_241)
+    items = [
+        {
+            "id": "q-241",
+            "question": "Việt Nam chấp thuận bao nhiêu khuyến nghị UPR chu kỳ III?",
+            "language": "vi",
+            "answer": "241",
+            "must_contain": ["241"],
+            "source_ids": [SEED_241],
+            "type": "numeric",
+            "evidence": ["Việt Nam chấp thuận 241 khuyến nghị trên tổng số 291 khuyến nghị"],
+        },
+        {
+            "id": "q-none",
+            "question": "Việt Nam chấp thuận bao nhiêu khuyến nghị UPR chu kỳ IV?",
+            "language": "vi",
+            "answer": "Không có trong tài liệu.",
+            "must_contain": [],
+            "source_ids": [],
+            "type": "unanswerable",
+            "evidence": [],
+        },
+    ]
+    eval_set = tmp_path / "set.jsonl"
+    eval_set.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items), encoding="utf-8")
+    first = _eval(
+        "--set",
+        str(eval_set),
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(tmp_path / "a"),
+        "--baseline",
+        str(tmp_path / "base.json"),
+        "--save-baseline",
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    baseline = json.loads((tmp_path / "base.json").read_text(encoding="utf-8"))
+    assert baseline["by_type"]["numeric"]["must_contain_recall"] == 1.0
+    baseline["overall"]["refusal_accuracy"] = 1.0  # pretend the past was better
+    baseline["by_type"]["unanswerable"]["refusal_accuracy"] = 1.0
+    (tmp_path / "base.json").write_text(json.dumps(baseline), encoding="utf-8")
+    second = _eval(
+        "--set",
+        str(eval_set),
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(tmp_path / "b"),
+        "--baseline",
+        str(tmp_path / "base.json"),
+    )
+    if (
+        baseline["overall"]["refusal_accuracy"]
+        == json.loads((tmp_path / "b" / "summary.json").read_text())["overall"]["refusal_accuracy"]
+    ):
+        pytest.fail("the extractive backend was expected not to refuse the near-miss question")
+    assert second.returncode == 1
+    assert "refusal_accuracy (overall): 1.000 -> 0.000" in second.stderr and "q-none" in second.stderr
