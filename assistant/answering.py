@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -14,9 +15,11 @@ from assistant.citations import validate
 from assistant.config import QueryOptions, Settings
 from assistant.extractive import extractive_answer
 from assistant.followup import standalone_question
+from assistant.glossary import terms_in
 from assistant.llm import get_llm, stream_chat
 from assistant.refusal import (
     NOT_FOUND,
+    RETRY_DENSE_MIN,
     model_refused,
     refusal_text,
     retrieval_supports,
@@ -45,10 +48,16 @@ Retrieve = Callable[[str, QueryOptions], tuple[list[Passage], Any]]
 
 
 def user_prompt(question: str, sources: list[Source], language: str) -> str:
+    """Numbered sources, a glossary when some are in the other language, then the question."""
     blocks = [
         f"[{s.n}] {s.passage.title}" + (f" ({s.locator})" if s.locator else "") + f"\n{s.window}" for s in sources
     ]
-    return "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\n{LANGUAGE_LINE[language]}"
+    text = "Sources:\n\n" + "\n\n".join(blocks)
+    if any(s.passage.metadata.get("language") not in (None, language) for s in sources):
+        pairs = terms_in(question)  # sources in the other language: give the small model the terms
+        if pairs:
+            text += "\n\nGlossary (Vietnamese = English): " + "; ".join(f"{vi} = {en}" for vi, en in pairs)
+    return text + f"\n\nQuestion: {question}\n{LANGUAGE_LINE[language]}"
 
 
 class Answerer:
@@ -85,13 +94,24 @@ class Answerer:
             return
         if backend == "extractive":
             sources = make_sources(standalone, passages, len(passages))
-            raw = extractive_answer(standalone, sources)
             timings["generation_s"] = 0.0
+            yield self._finish(base, extractive_answer(standalone, sources), sources, language, standalone)[0]
+            return
         else:
             limit = min(len(passages), self.settings.llm_sources)
             sources = make_sources(standalone, passages, limit, self.settings.llm_window_chars)
             raw = yield from self._generate(backend, standalone, sources, language, timings)
-        yield self._finish(base, raw, sources, language, standalone)
+            first, rejected = self._finish(copy.deepcopy(base), raw, sources, language, standalone)
+            kept = [s for s in sources if s.n not in rejected]
+            if not (first.refused and rejected and kept and trace.dense_top >= RETRY_DENSE_MIN):
+                yield first
+                return
+            # The model leaned on a source that does not say what it claimed: ask once more
+            # without it, rather than refuse a question the other sources may answer.
+            sources = [Source(i + 1, s.passage, s.window) for i, s in enumerate(kept)]
+            base.notes.append(f"retried without source(s) {sorted(rejected)}: {'; '.join(first.notes)}")
+            raw = yield from self._generate(backend, standalone, sources, language, timings)
+        yield self._finish(base, raw, sources, language, standalone)[0]
 
     def _generate(
         self, backend: str, question: str, sources: list[Source], language: str, timings: dict[str, float]
@@ -114,18 +134,23 @@ class Answerer:
         timings["answer_chars"] = len(text)
         return text
 
-    def _finish(self, base: Answer, raw: str, sources: list[Source], language: str, question: str) -> Answer:
+    def _finish(
+        self, base: Answer, raw: str, sources: list[Source], language: str, question: str
+    ) -> tuple[Answer, set[int]]:
+        """The validated answer, or a refusal; and the sources cited for what they do not say."""
         if model_refused(raw):
-            return self._refuse(base, language, "the model found no answer in the sources")
+            return self._refuse(base, language, "the model found no answer in the sources"), set()
         extra = unsupported_numbers(raw, question, [s.passage for s in sources])
         if extra:
-            return self._refuse(base, language, f"answer numbers not in the sources: {', '.join(sorted(extra))}")
-        text, citations, notes = validate(raw, sources, question)
+            why = f"answer numbers not in the sources: {', '.join(sorted(extra))}"
+            return self._refuse(base, language, why), set()
+        text, citations, notes, rejected = validate(raw, sources, question)
         if not citations:
-            return self._refuse(base, language, "no sentence of the answer is supported by a cited source", notes)
+            why = "no sentence of the answer is supported by a cited source"
+            return self._refuse(base, language, why, notes), rejected
         base.answer, base.refused, base.citations = text, False, citations
         base.notes.extend(notes)
-        return base
+        return base, rejected
 
     def _refuse(self, base: Answer, language: str, why: str, notes: list[str] | None = None) -> Answer:
         base.answer = refusal_text(language, base.passages)

@@ -12,6 +12,8 @@ import re
 from assistant.sources import Source
 from assistant.text import contains_folded, numbers, overlap, split_sentences
 from assistant.types import Citation
+from index.tokenize import fold
+from ingest.chunking import page_at
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 MIN_SUPPORT = 0.25
@@ -23,12 +25,33 @@ def source_text(source: Source) -> str:
     return " ".join([source.passage.text, *(str(meta[k]) for k in ("title", "date", "symbol") if meta.get(k))])
 
 
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
+             "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
+_ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_CYCLE_PATTERNS = (
+    re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
+    re.compile(rf"\bcycle ({_ORD})\b"),
+    re.compile(rf"\b({_ORD}) (?:upr )?(?:cycle|review|upr)\b"),
+    re.compile(rf"\b(?:lan|vong) ({_ORD})\b"),
+)
+
+
+def cycles_in(text: str) -> set[int]:
+    """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
+    folded = " ".join(fold(text).split())
+    return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
+
+
 def supports(claim: str, source: Source, question: str = "") -> bool:
-    """Does the cited passage contain the claim's numbers and enough of its words?
-    Numbers the question itself gave (a year, a cycle) need no support."""
+    """Does the cited passage contain the claim's numbers and enough of its words, and speak
+    of the same UPR cycle? Numbers the question itself gave (a year) need no support."""
     text = source_text(source)
     claim_numbers = numbers(claim) - numbers(question)
     if claim_numbers - numbers(text):
+        return False
+    claim_cycles = cycles_in(claim)
+    cycle = source.passage.metadata.get("cycle")
+    if claim_cycles and not claim_cycles & (cycles_in(text) | ({int(cycle)} if cycle else set())):
         return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
 
@@ -39,8 +62,12 @@ def best_quote(claim: str, source: Source) -> str:
     return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
 
 
-def validate(answer: str, sources: list[Source], question: str = "") -> tuple[str, list[Citation], list[str]]:
-    """(answer with bad markers removed, valid citations in order, notes on what was removed)."""
+def validate(
+    answer: str, sources: list[Source], question: str = ""
+) -> tuple[str, list[Citation], list[str], set[int]]:
+    """(answer with bad markers removed, valid citations in order, notes on what was removed,
+    numbers of the sources cited for something they do not say)."""
+    rejected: set[int] = set()
     by_n = {s.n: s for s in sources}
     notes: list[str] = []
     cited: dict[int, Citation] = {}
@@ -58,6 +85,7 @@ def validate(answer: str, sources: list[Source], question: str = "") -> tuple[st
                 if source is None:
                     notes.append(f"[{n}] removed: there is no source {n}")
                 elif not supports(claim, source, question):
+                    rejected.add(n)
                     notes.append(f"[{n}] removed: source {n} does not contain “{claim[:80]}”")
                 else:
                     kept.append(n)
@@ -66,17 +94,13 @@ def validate(answer: str, sources: list[Source], question: str = "") -> tuple[st
 
         out_sentences.append(MARKER.sub(keep, sentence))
     text = " ".join(s.strip() for s in out_sentences if s.strip())
-    return text, sorted(cited.values(), key=lambda c: c.n), notes
+    return text, sorted(cited.values(), key=lambda c: c.n), notes, rejected
 
 
 def _citation(n: int, claim: str, source: Source) -> Citation:
     p = source.passage
-    return Citation(
-        n=n,
-        chunk_id=p.chunk_id,
-        source=p.file_name,
-        title=p.title,
-        page=p.page,
-        quote=best_quote(claim, source),
-        locator=source.locator,
-    )
+    quote = best_quote(claim, source)
+    at = p.text.find(quote)
+    page = page_at(p.metadata, at) if at >= 0 else p.page  # the page of the quoted sentence itself
+    return Citation(n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote,
+                    locator=source.locator)

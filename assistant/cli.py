@@ -242,6 +242,7 @@ def feedback_export(settings: Settings, output: Path | None, strict: bool) -> No
 @click.option("--tolerance", type=float, default=0.02, show_default=True, help="Allowed drop per metric.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Result folder [eval-results/TIMESTAMP].")
 @click.option("--save-baseline", is_flag=True, help="Write this run's summary as the new baseline.")
+@click.option("--strict-latency", is_flag=True, help="Fail on latency regressions too.")
 @common
 def eval_cmd(
     settings: Settings,
@@ -255,6 +256,7 @@ def eval_cmd(
     tolerance: float,
     out_dir: Path | None,
     save_baseline: bool,
+    strict_latency: bool,
 ) -> None:
     """Score retrieval, answers, citations and refusals; exit 1 on a regression."""
     import time
@@ -306,11 +308,14 @@ def eval_cmd(
         baseline.write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
         click.echo(f"baseline written: {baseline}")
     elif result.regressions:
-        click.echo(f"REGRESSION against {baseline}:", err=True)
+        # Latency depends on the machine and its load: it fails the run only when asked.
+        failing = [r for r in result.regressions if strict_latency or not r.metric.startswith("latency")]
+        click.echo(f"{'REGRESSION' if failing else 'slower (not failing; --strict-latency)'} vs {baseline}:", err=True)
         for r in result.regressions:
             ids = ", ".join(failing_questions(result.records, r)[:10])
             click.echo(f"  {r.metric} ({r.scope}): {r.before:.3f} -> {r.after:.3f}  [{ids}]", err=True)
-        sys.exit(1)
+        if failing:
+            sys.exit(1)
 
 
 @main.command()

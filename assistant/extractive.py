@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.glossary import expand
 from assistant.sources import Source
 from assistant.text import numbers, overlap, split_sentences
 
@@ -11,6 +12,7 @@ MIN_SCORE = 0.12
 def extractive_answer(question: str, sources: list[Source], max_sentences: int = 2) -> str:
     """Sentences from the sources that best match the question, each followed by ``[n]``."""
     wants_number = any(w in question.lower() for w in ("bao nhiêu", "bao nhieu", "how many", "how much"))
+    question = expand(question)  # match sentences written in the other language too
     scored = []
     for source in sources:
         rank_bonus = 0.1 / source.n

@@ -17,7 +17,11 @@ from assistant.types import Passage
 # Off-topic questions only: on the shipped eval set every answerable question's best dense
 # match is ≥ 0.57, but so is every (deliberately near-miss) unanswerable one's, so retrieval
 # scores cannot tell those apart; that is the model's NOT_FOUND and the grounding check's job.
-DENSE_MIN = 0.42
+# Off-topic questions ("capital of Australia?") score ≈0.45 on the sample corpus.
+DENSE_MIN = 0.5
+# A second generation without the sources the model misused is only tried when retrieval
+# matched strongly; otherwise the model tends to paraphrase whatever source is left.
+RETRY_DENSE_MIN = 0.55
 KEYWORD_MIN = 0.5
 NOT_FOUND = "NOT_FOUND"
 _MODEL_REFUSALS = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.glossary import expand
 from assistant.text import numbers, overlap, split_sentences
 from assistant.types import Passage
 
@@ -60,4 +61,6 @@ def best_window(question: str, text: str, max_chars: int = 600) -> str:
 
 
 def make_sources(question: str, passages: list[Passage], limit: int, max_chars: int = 600) -> list[Source]:
-    return [Source(i + 1, p, best_window(question, p.text, max_chars)) for i, p in enumerate(passages[:limit])]
+    """The first ``limit`` passages as numbered sources, each cut to its best window."""
+    matcher = expand(question)  # UPR terms in both languages: windows of other-language sources
+    return [Source(i + 1, p, best_window(matcher, p.text, max_chars)) for i, p in enumerate(passages[:limit])]

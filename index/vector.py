@@ -40,11 +40,16 @@ def connect(chroma_dir: Path, chroma_url: str = "") -> Any:
         raise IndexStoreError(f"cannot open the Chroma store in {chroma_dir}: {exc}") from exc
 
 
+HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 128, "hnsw:construction_ef": 200}
+
+
 class VectorIndex:
     """One Chroma collection of chunks, keyed by chunk id, with cosine distance."""
 
     def __init__(self, client: Any, collection: str) -> None:
-        self.collection = client.get_or_create_collection(collection, metadata={"hnsw:space": "cosine"})
+        # Chroma's default search breadth (ef 10) is approximate enough that two builds of the
+        # same documents can rank differently; a wider search keeps results reproducible.
+        self.collection = client.get_or_create_collection(collection, metadata=HNSW)
         self.store = ChromaVectorStore(chroma_collection=self.collection)
 
     def add(self, nodes: list[TextNode]) -> None:

@@ -76,10 +76,24 @@ def chunk_document(doc: LoadedDocument, splitter: SentenceSplitter) -> list[Chun
         at = full.find(piece[:80], cursor)
         at = cursor if at < 0 else at
         cursor = at + 1
-        first = pages[bisect.bisect_right(starts, at) - 1]
-        last = pages[bisect.bisect_right(starts, at + len(piece) - 1) - 1]
-        chunks.append(Chunk(seq, piece, {"page": first or 0, "page_end": last or 0, **_paragraphs(piece)}))
+        first_i = bisect.bisect_right(starts, at) - 1
+        last_i = bisect.bisect_right(starts, at + len(piece) - 1) - 1
+        meta: dict[str, Any] = {"page": pages[first_i] or 0, "page_end": pages[last_i] or 0, **_paragraphs(piece)}
+        if last_i > first_i:  # where each later page begins inside the chunk, for exact citations
+            meta["page_map"] = ";".join(f"{starts[i] - at}:{pages[i]}" for i in range(first_i + 1, last_i + 1))
+        chunks.append(Chunk(seq, piece, meta))
     return chunks
+
+
+def page_at(metadata: dict[str, Any], offset: int) -> int | None:
+    """The page of the character at ``offset`` of a chunk's text."""
+    page = int(metadata.get("page") or 0) or None
+    for item in str(metadata.get("page_map") or "").split(";"):
+        if ":" in item:
+            start, number = item.split(":")
+            if offset >= int(start):
+                page = int(number)
+    return page
 
 
 def _chunk_records(doc: LoadedDocument, splitter: SentenceSplitter) -> list[Chunk]:

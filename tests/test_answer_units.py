@@ -29,23 +29,23 @@ def _sources() -> list[Source]:
 
 
 def test_valid_marker_is_kept_with_quote() -> None:
-    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [1].", _sources())
+    text, cites, notes, _ = validate("Việt Nam chấp thuận 241 khuyến nghị [1].", _sources())
     assert "[1]" in text and not notes
     assert cites[0].source == "a.txt" and "241" in cites[0].quote
 
 
 def test_out_of_range_marker_is_removed_and_noted() -> None:
-    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [7].", _sources())
+    text, cites, notes, _ = validate("Việt Nam chấp thuận 241 khuyến nghị [7].", _sources())
     assert "[7]" not in text and not cites and "no source 7" in notes[0]
 
 
 def test_marker_pointing_to_a_passage_without_the_claim_is_removed() -> None:
-    text, cites, notes = validate("Việt Nam chấp thuận 241 khuyến nghị [2].", _sources())
+    text, cites, notes, _ = validate("Việt Nam chấp thuận 241 khuyến nghị [2].", _sources())
     assert "[2]" not in text and not cites and "does not contain" in notes[0]
 
 
 def test_wrong_number_is_not_supported() -> None:
-    _, cites, notes = validate("Việt Nam chấp thuận 240 khuyến nghị [1].", _sources())
+    _, cites, notes, _ = validate("Việt Nam chấp thuận 240 khuyến nghị [1].", _sources())
     assert not cites and notes
 
 
@@ -72,5 +72,15 @@ def test_model_refusal_and_unsupported_numbers() -> None:
 def test_extractive_picks_the_supporting_sentence_and_cites_it() -> None:
     answer = extractive_answer("Việt Nam chấp thuận bao nhiêu khuyến nghị UPR chu kỳ III?", _sources())
     assert answer.startswith("Đối với UPR chu kỳ III") and "[1]" in answer
-    text, cites, _ = validate(answer, _sources())
+    text, cites, _, _ = validate(answer, _sources())
     assert cites and cites[0].n == 1
+
+
+def test_claim_about_another_cycle_is_not_supported() -> None:
+    cycle1 = Passage("d3:0", "In its first UPR in May 2009, Viet Nam received 123 recommendations, 96 of which were "
+                     "accepted.", 0.7, {"file_name": "vietnam2014.pdf", "title": "Report", "cycle": 2})
+    sources = make_sources("How many recommendations in the third cycle?", [P1, cycle1], 5)
+    _, cites, _, rejected = validate("Viet Nam accepted 96 recommendations in the third cycle [2].", sources)
+    assert not cites and rejected == {2}
+    _, cites, _, _ = validate("Viet Nam accepted 241 recommendations in the third cycle [1].", sources)
+    assert [c.n for c in cites] == [1]

@@ -54,7 +54,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def openai_server(sample_assistant: Assistant) -> Iterator[str]:
+def openai_server(sample_assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with the same GGUF, on loopback."""
     port = _free_port()
     model = str(sample_assistant.settings.llm_model_path)
@@ -75,12 +75,16 @@ def openai_server(sample_assistant: Assistant) -> Iterator[str]:
         "--model_alias",
         "qwen-local",
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ})
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    # The server logs a lot while loading: to a file, so a full pipe can never stall it.
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ})
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(240):
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {log.read_text(errors='replace')[-2000:]}")
             try:
                 urllib.request.urlopen(f"{url}/models", timeout=2)
                 break
