@@ -60,6 +60,15 @@ def user_prompt(question: str, sources: list[Source], language: str) -> str:
     return text + f"\n\nQuestion: {question}\n{LANGUAGE_LINE[language]}"
 
 
+def prompt_tokens(llm: Any, messages: list[ChatMessage]) -> float:
+    """Context size in model tokens (local model), else an estimate of 4 characters a token."""
+    text = "".join(m.content or "" for m in messages)
+    model = getattr(llm, "_model", None)
+    if model is not None and hasattr(model, "tokenize"):
+        return float(len(model.tokenize(text.encode("utf-8"), add_bos=False)))
+    return round(len(text) / 4)
+
+
 class Answerer:
     """Runs the answering path for one settings object; backends are chosen per request."""
 
@@ -121,17 +130,20 @@ class Answerer:
             ChatMessage(role="system", content=SYSTEM_PROMPT),
             ChatMessage(role="user", content=user_prompt(question, sources, language)),
         ]
+        timings["prompt_tokens"] = prompt_tokens(llm, messages)
         t0 = time.monotonic()
-        text, sent = "", 0
+        text, sent, pieces = "", 0, 0
         for delta in stream_chat(llm, messages, backend):
             if "first_token_s" not in timings:
                 timings["first_token_s"] = round(time.monotonic() - t0, 3)
             text += delta
+            pieces += 1
             if len(text) > HOLD_BACK and not text.lstrip().startswith(NOT_FOUND[:4]):
                 yield text[sent:]
                 sent = len(text)
         timings["generation_s"] = round(time.monotonic() - t0, 3)
         timings["answer_chars"] = len(text)
+        timings["output_tokens"] = pieces  # streamed pieces: one token each for llama.cpp and most servers
         return text
 
     def _finish(
