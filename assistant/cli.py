@@ -1,4 +1,4 @@
-"""`upr` command line: models, ingest, status, search, ask, eval, serve.
+"""`upr` command line: models, ingest, status, search, ask, recs, eval, serve, feedback.
 
 The only module that imports click. Expected failures (``AssistantError``) become a
 one-line message and exit code 1; no tracebacks.
@@ -6,47 +6,20 @@ one-line message and exit code 1; no tracebacks.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from assistant.cli_common import assistant_for as _assistant
+from assistant.cli_common import common
+from assistant.cli_recs import recs
 from assistant.config import BACKENDS, QueryOptions, Settings
-from assistant.errors import AssistantError
 
 BUNDLED_SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
-
-
-def common(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every subcommand takes after its name, and error wording."""
-
-    @click.option("--data-dir", type=click.Path(path_type=Path), help="Index folder (env UPR_DATA_DIR).")
-    @click.option("--models-dir", type=click.Path(path_type=Path), help="Models folder (env UPR_MODELS_DIR).")
-    @click.option("--chroma-url", help="Use a Chroma server, e.g. http://127.0.0.1:8000 (env UPR_CHROMA_URL).")
-    @functools.wraps(func)
-    def wrapper(data_dir: Path | None, models_dir: Path | None, chroma_url: str | None, **kwargs: Any) -> Any:
-        try:
-            settings = Settings.from_env(data_dir=data_dir, models_dir=models_dir, chroma_url=chroma_url)
-            return func(settings, **kwargs)
-        except AssistantError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
-def _assistant(settings: Settings) -> Any:
-    from assistant.service import Assistant
-
-    return Assistant(settings)
 
 
 def _options(k: int | None, filters: tuple[str, ...], backend: str | None = None, mode: str = "hybrid") -> QueryOptions:
@@ -193,14 +166,21 @@ def ask(
     if as_json:
         click.echo(json.dumps(assistant.ask(question, options).to_dict(), ensure_ascii=False, indent=2))
         return
-    answer = None
+    answer, streamed = None, ""
+    live = sys.stdout.isatty()  # tokens as they come on a terminal; piped output gets the final answer only
     for event in assistant.stream(question, options):
         if isinstance(event, str):
-            click.echo(event, nl=False)
+            streamed += event
+            if live:
+                click.echo(event, nl=False)
         else:
             answer = event
-    click.echo("\r\033[K" if sys.stdout.isatty() else "")
-    click.echo(answer.answer)
+    if live and streamed.strip() == answer.answer.strip():
+        click.echo()
+    else:
+        if live:  # the checked answer differs from the draft (a citation dropped, a refusal): show it
+            click.echo("\n\n— checked answer —")
+        click.echo(answer.answer)
     if answer.citations:
         click.echo("\nSources:")
     for c in answer.citations:
@@ -336,6 +316,8 @@ def serve(settings: Settings, host: str | None, port: int | None, auth_file: Pat
         click.echo("\n".join(report.summary_lines()))
     launch(assistant)
 
+
+main.add_command(recs)
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,7 @@ from assistant.types import Answer, Passage
 from index.catalog import Catalog
 from index.filters import parse_filters
 from index.keyword import KeywordIndex
+from index.records import RecordFilter, RecordStore
 from index.vector import VectorIndex, connect
 from ingest.report import FileResult, IngestReport
 
@@ -158,12 +160,58 @@ class Assistant:
         assert answer is not None
         return answer
 
+    @cached_property
+    def records(self) -> RecordStore:
+        return RecordStore(self.catalog.db)
+
+    def recs(self, flt: RecordFilter, limit: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """(how many records match, the first ``limit`` of them): `upr recs` and the Recommendations tab."""
+        return self.records.count(flt), self.records.query(flt, limit=limit)
+
+    def records_answer(self, question: str, options: QueryOptions, history: list[tuple[str, str]]) -> Answer | None:
+        """The exact answer of a counting/listing question about recommendations, if the records have it."""
+        found = self._records(question, options, history)
+        return found[0] if found else None
+
+    def _records(
+        self, question: str, options: QueryOptions, history: list[tuple[str, str]]
+    ) -> tuple[Answer, str] | None:
+        if options.filters or options.mode not in (None, "", "hybrid"):
+            return None  # an explicit retrieval scope or mode asks for passages, not records
+        from assistant.followup import standalone_question
+        from assistant.records_answer import answer_from_records
+        from assistant.records_route import route
+        from ingest.metadata import detect_language
+
+        question = unicodedata.normalize("NFC", question.strip())
+        standalone = standalone_question(question, history)
+        rq = route(standalone)
+        if rq is None:
+            return None
+        answer = answer_from_records(self.records, self.catalog, rq, question, detect_language(question))
+        if answer is None:
+            return None
+        answer.standalone_question = standalone
+        return answer, rq.intent
+
     def stream(
         self, question: str, options: QueryOptions | None = None, history: list[tuple[str, str]] | None = None
     ) -> Iterator[str | Answer]:
         """Yields answer text pieces as they are generated, then the final ``Answer``."""
         started = time.monotonic()
-        for event in self.answerer.stream(question, options or QueryOptions(), history or []):
+        options = options or QueryOptions()
+        exact = self._records(question, options, history or [])
+        if exact is not None and exact[1] != "count":  # a list from the records says it all
+            exact[0].timings["total_s"] = round(time.monotonic() - started, 3)
+            yield exact[0].answer
+            yield exact[0]
+            return
+        for event in self.answerer.stream(question, options, history or []):
             if isinstance(event, Answer):
+                if exact is not None:  # counts: what the documents say, then what the records count
+                    from assistant.records_answer import combine
+
+                    event = combine(event, exact[0])
+                    yield "\n\n" + exact[0].answer
                 event.timings["total_s"] = round(time.monotonic() - started, 3)
             yield event

@@ -11,6 +11,7 @@ from assistant.config import Settings
 from assistant.models import model_status
 from index.catalog import Catalog
 from index.keyword import VERSION_KEY, KeywordIndex
+from index.records import RecordStore
 from index.vector import VectorIndex
 
 
@@ -53,7 +54,13 @@ def consistency(catalog: Catalog, vectors: VectorIndex, keyword: KeywordIndex) -
         problems.append("the keyword index differs from the catalog")
     if catalog.pending():
         problems.append(f"{len(catalog.pending())} documents were left half-written by an interrupted ingest")
-    return {"ok": not problems, "problems": problems, "catalog": len(cat), "chroma": len(vec), "keyword": len(kw)}
+    records = RecordStore(catalog.db)
+    if records.doc_ids() - catalog.doc_ids():
+        problems.append(f"records of {len(records.doc_ids() - catalog.doc_ids())} unknown documents")
+    if records.chunk_ids() - cat:
+        problems.append(f"records point to {len(records.chunk_ids() - cat)} missing chunks")
+    return {"ok": not problems, "problems": problems, "catalog": len(cat), "chroma": len(vec), "keyword": len(kw),
+            "records": records.total()}
 
 
 def fingerprint(settings: Settings, catalog: Catalog) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore, open_store
 from assistant.service import Assistant
 from assistant.types import Answer
+from assistant.ui_records import records_tab
 from ingest.metadata import detect_language
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 with gr.Row():
                     md_file = gr.DownloadButton("Tải bản nháp .md", visible=False)
                     docx_file = gr.DownloadButton("Tải bản nháp .docx", visible=False)
+        with gr.Tab("Khuyến nghị"):
+            records_tab(assistant)
         with gr.Tab("Tài liệu"):
             docs = _documents_tab(settings)
         if assistant.is_empty():

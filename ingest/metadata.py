@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import IngestError
-from ingest.decode import is_vietnamese_letter
+from ingest.decode import decode_bytes, is_vietnamese_letter
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ _VI_SYLLABLE = re.compile(
     r"(?:uye|uya|ieu|yeu|oai|oay|uoi|uou|uay|ai|ao|au|ay|eo|eu|ia|ie|iu|oa|oe|oi|ua|ue|ui|uo|uy|ye|[aeiouy])"
     r"(?:ng|nh|ch|[cmnpt]|[iouy])?"
 )
+_MAX_SIDECAR_BYTES = 64 * 1024
+_MAX_SIDECAR_TEXT = 300  # characters of one sidecar value (a title, a country)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _META_KEYS = ("file_name", "source", "title", "date", "language", "doc_type", "cycle", "session", "symbol", "country")
 _SIDECAR_KEYS = _META_KEYS[2:]
 _WG_HEADING_RE = re.compile(
@@ -216,6 +220,17 @@ def cycle_from_session(session: int) -> int:
     return 1 if session <= 12 else 2 if session <= 26 else 3 if session <= 40 else 4
 
 
+# Year each UPR Working Group session was held (sessions 1-47, 2008-2024).
+_SESSION_YEARS = (2008, 2008, 2008, 2009, 2009, 2009, 2010, 2010, 2010, 2011, 2011, 2011, 2012, 2012, 2013, 2013,
+                  2013, 2014, 2014, 2014, 2015, 2015, 2015, 2016, 2016, 2016, 2017, 2017, 2018, 2018, 2018, 2019,
+                  2019, 2019, 2020, 2020, 2021, 2021, 2021, 2022, 2022, 2023, 2023, 2023, 2024, 2024, 2024)  # fmt: skip
+
+
+def year_of_session(session: int | None) -> int | None:
+    """The year a Working Group session was held (None when unknown)."""
+    return _SESSION_YEARS[session - 1] if session and 1 <= session <= len(_SESSION_YEARS) else None
+
+
 def _cycle_from_year(date: MetaValue) -> int | None:
     """Approximate UPR cycle from a year (cycle 1: 2008-11, 2: 2012-16, 3: 2017-21, 4: 2022-)."""
     if not isinstance(date, str) or not date[:4].isdigit():
@@ -274,10 +289,7 @@ def read_sidecar(path: Path) -> dict[str, MetaValue]:
     sidecar = next((c for c in candidates if c.is_file()), None)
     if sidecar is None:
         return {}
-    try:
-        data = json.loads(sidecar.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"sidecar {sidecar.name} is not valid JSON: {exc}") from exc
+    data = _sidecar_json(sidecar)
     if not isinstance(data, dict):
         raise IngestError(f"sidecar {sidecar.name} is not valid JSON: expected an object of fields")
     overrides: dict[str, MetaValue] = {}
@@ -291,19 +303,49 @@ def read_sidecar(path: Path) -> dict[str, MetaValue]:
     return overrides
 
 
+def _sidecar_json(sidecar: Path) -> object:
+    """The parsed sidecar (any text encoding); IngestError saying why when it cannot be used."""
+    try:
+        size = sidecar.stat().st_size
+        if size > _MAX_SIDECAR_BYTES:
+            raise IngestError(
+                f"sidecar {sidecar.name} is {size / 2**20:.1f} MiB; a metadata sidecar is a small JSON "
+                f"object (at most {_MAX_SIDECAR_BYTES // 1024} KiB)"
+            )
+        return json.loads(decode_bytes(sidecar.read_bytes(), f"sidecar {sidecar.name}"))
+    except OSError as exc:
+        raise IngestError(f"sidecar {sidecar.name} cannot be read ({exc.strerror or exc})") from exc
+    except ValueError as exc:  # json.JSONDecodeError
+        raise IngestError(f"sidecar {sidecar.name} is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise IngestError(f"sidecar {sidecar.name} is not valid JSON: nested too deeply") from exc
+
+
 def _coerce(key: str, value: object) -> tuple[bool, MetaValue]:
     """Coerce a sidecar value to the key's type; (False, None) when that is not safe."""
     if value is None:
         return True, None
-    if isinstance(value, (bool, list, dict)):
+    if isinstance(value, (bool, list, dict)) or (isinstance(value, float) and not math.isfinite(value)):
         return False, None
-    text = str(value).strip().lower() if key == "language" else str(value).strip()
+    text = " ".join(_CONTROL_RE.sub(" ", str(value)).split())  # one line: titles show in lists
+    text = text.lower() if key == "language" else text
+    if len(text) > _MAX_SIDECAR_TEXT:
+        return False, None
     if key in ("cycle", "session"):
         number = int(float(text)) if re.fullmatch(r"\d+(?:\.0+)?", text) else 0
         return number >= 1 and (key == "session" or number <= 4), number or None
     valid = {
         "doc_type": text in DOC_TYPES,
-        "date": re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", text) is not None,
+        "date": _valid_date(text),
         "language": re.fullmatch(r"[a-z]{2,3}", text) is not None,
     }.get(key, bool(text))
     return valid, (text if valid else None)
+
+
+def _valid_date(text: str) -> bool:
+    """'2014', '2014-06' or '2014-06-20' with a real month and day."""
+    match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    if not match:
+        return False
+    month, day = int(match.group(2) or 1), int(match.group(3) or 1)
+    return _iso(int(match.group(1)), month, day) is not None

@@ -4,8 +4,8 @@ Per file, in an order that survives a kill at any point:
 1. journal the new document version in the catalog's ``pending`` table;
 2. upsert its chunks into Chroma (deterministic ids ``doc_id:n``);
 3. delete the old version's chunks from Chroma;
-4. in one SQLite transaction: replace the document and its chunks (the keyword index's
-   source), clear the journal entry, bump the catalog version.
+4. in one SQLite transaction: replace the document, its chunks (the keyword index's source)
+   and its recommendation records, clear the journal entry, bump the catalog version.
 On start-up, journal entries left by a killed run are rolled back (both versions removed
 from Chroma and the catalog), so the next run re-indexes that file cleanly: no duplicate
 or orphan chunk survives. Bad files are caught one by one and reported; the batch goes on.
@@ -30,15 +30,18 @@ from assistant.errors import AssistantError
 from index.catalog import Catalog, ChunkRow
 from index.filters import date_number, name_key
 from index.keyword import VERSION_KEY
+from index.records import RecordStore
 from index.tokenize import keyword_tokens
 from index.vector import VectorIndex
 from ingest.chunking import Chunk, chunk_document
 from ingest.embed import document_text
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_file
+from ingest.recommendations import Recommendation
+from ingest.records_extract import records_for
 from ingest.report import FileResult, IngestReport
 
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: recommendation records
 Progress = Callable[[str, int, int], None]  # (file name, files done, files total)
 
 
@@ -101,6 +104,7 @@ class Ingestor:
             embedder,
             splitter,
         )
+        self.records = RecordStore(catalog.db)  # tables in the catalog: same transactions, deleted with docs
         self.pipeline_key = f"v{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}"
 
     def run(self, paths: list[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -144,14 +148,18 @@ class Ingestor:
                 return FileResult(source, "unchanged")
             doc = load_file(path)
             chunks = chunk_document(doc, self.splitter)
+            kind, records = records_for(doc, chunks, doc_id)
             rows, nodes = self._prepare(doc, doc_id, chunks, report)
-            self._write(doc_id, source, doc, rows, nodes, old)
+            self._write(doc_id, source, doc, rows, nodes, old, (kind, records))
         except AssistantError as exc:
             return FileResult(source, "failed", str(exc))
         except (OSError, ValueError, RuntimeError, UnicodeError, MemoryError) as exc:
             log.exception("ingest of %s failed", path)
             return FileResult(source, "failed", f"{type(exc).__name__}: {exc}")
-        return FileResult(source, "indexed", chunks_added=len(rows), chunks_removed=old["n_chunks"] if old else 0)
+        return FileResult(
+            source, "indexed", chunks_added=len(rows), chunks_removed=old["n_chunks"] if old else 0,
+            records=len(records),
+        )
 
     def _doc_id(self, source: str, content_hash: str) -> str:
         return hashlib.sha256(f"{source}\0{content_hash}\0{self.pipeline_key}".encode()).hexdigest()[:20]
@@ -184,6 +192,7 @@ class Ingestor:
         rows: list[ChunkRow],
         nodes: list[TextNode],
         old: dict[str, Any] | None,
+        records: tuple[str, list[Recommendation]],
     ) -> None:
         old_id = old["doc_id"] if old else None
         self.catalog.begin_pending(doc_id, source, old_id)
@@ -199,6 +208,8 @@ class Ingestor:
         }
         with self.catalog.transaction() as conn:
             self.catalog.put_document(conn, record, rows, old_id)
+            if records[1]:
+                self.records.put(conn, doc_id, records[1], records[0])
             self.catalog.clear_pending(conn, doc_id)
             self.catalog.set_state(conn, VERSION_KEY, uuid.uuid4().hex)
 

@@ -20,9 +20,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from index.records import canonical_state
+from index.states import canonical_state
 from ingest.loaders import LoadedDocument
-from ingest.metadata import cycle_from_session
+from ingest.metadata import cycle_from_session, year_of_session
 
 _HEADING_RE = re.compile(r"(?:[IVX]+\.\s*)?conclusions?\s+and\s*(?:/\s*or\s+)?recommendations?[\s*∗]*", re.I)
 _END_RE = re.compile(
@@ -114,6 +114,8 @@ class Recommendation:
     action: str = ""  # UPR Info action category (1-5)
     issues: str = ""  # UPR Info themes, comma-separated
     states_raw: list[str] = field(default_factory=list, repr=False)  # State names as printed
+    year: int | None = None  # of the review (report date; UPR Info: the session's year)
+    chunk_id: str | None = None  # the indexed chunk that holds it, set by the ingest pipeline
 
 
 @dataclass
@@ -159,9 +161,14 @@ def parse_wg_report(doc: LoadedDocument) -> list[Recommendation]:
                     full_text=full,
                     source=doc.path.name,
                     states_raw=states,
+                    year=year_of_session(session) or _year(meta.get("date")),
                 )
             )
     return records
+
+
+def _year(date: object) -> int | None:
+    return int(date[:4]) if isinstance(date, str) and date[:4].isdigit() else None
 
 
 def _int(value: object) -> int | None:
@@ -474,6 +481,7 @@ def csv_records(doc: LoadedDocument) -> list[Recommendation]:
                 action=str(extra.get("record_action", "")),
                 issues=str(extra.get("record_issues", "")),
                 states_raw=states,
+                year=year_of_session(session),
             )
         )
     return records

@@ -15,6 +15,7 @@ class FileResult:
     reason: str = ""
     chunks_added: int = 0
     chunks_removed: int = 0
+    records: int = 0  # recommendation records extracted (Working Group reports, UPR Info exports)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class IngestReport:
             "removed": len(self.by_status("removed")),
             "chunks_added": self.chunks_added,
             "chunks_removed": self.chunks_removed,
+            "records": sum(r.records for r in self.results),
             "embedded": self.embedded,
             "seconds": round(self.seconds, 2),
             "interrupted": self.interrupted,
@@ -57,6 +59,7 @@ class IngestReport:
         lines = [
             f"indexed {d['indexed']}, unchanged {d['unchanged']}, failed {d['failed']}, removed {d['removed']}; "
             f"chunks +{d['chunks_added']} -{d['chunks_removed']} ({d['embedded']} embedded) in {d['seconds']:.1f} s"
+            + (f"; {d['records']} recommendation records" if d["records"] else "")
         ]
         lines += [f"  FAILED {r.path}: {r.reason}" for r in self.by_status("failed")]
         if self.interrupted:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index.records import RecordStore, canonical_state, citation, state_key, to_csv
+from index.records import RecordStore, citation, to_csv
+from index.states import canonical_state, state_key
 from ingest.loaders import load_file
 from ingest.recommendations import Recommendation, csv_records
 from tests.conftest import UPR_INFO
