@@ -47,6 +47,23 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
 
 
 @pytest.mark.slow
+def test_recommendations_tab_filters_and_exports_csv(app: tuple[str, Any]) -> None:
+    from gradio_client import Client
+
+    client = Client(app[0], verbose=False)
+    summary, table, download = client.predict("Vietnam", "Germany", "", "", "", "death penalty", "wg_report",
+                                              api_name="/recs")  # fmt: skip
+    rows = table["data"]
+    expected = app[1].records.query(sur="Viet Nam", from_state="Germany", text="death penalty", kind="wg_report")
+    assert len(rows) == len(expected) > 0 and f"**{len(expected)} khuyến nghị**" in summary
+    assert {r[0] for r in rows} == {r["citation"] for r in expected}  # e.g. "A/HRC/26/6, para. 143.93 (p. 19)"
+    assert Path(download["value"] if isinstance(download, dict) else download).read_text(encoding="utf-8-sig").count(
+        "Germany") >= len(expected)  # fmt: skip
+    with pytest.raises(Exception, match="không phải là số"):
+        client.predict("Viet Nam", "", "", "", "mười tám", "", "", api_name="/recs")
+
+
+@pytest.mark.slow
 def test_ask_api_answers_with_a_citation(app: tuple[str, Any]) -> None:
     from gradio_client import Client
 
