@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from assistant.glossary import expand
 from assistant.text import numbers, overlap, split_sentences
 from assistant.types import Passage
+from assistant.untrusted import speaks_to_assistant
 
 
 @dataclass
@@ -61,6 +62,11 @@ def best_window(question: str, text: str, max_chars: int = 600) -> str:
 
 
 def make_sources(question: str, passages: list[Passage], limit: int, max_chars: int = 600) -> list[Source]:
-    """The first ``limit`` passages as numbered sources, each cut to its best window."""
+    """The first ``limit`` passages as numbered sources, each cut to its best window.
+
+    A passage with a sentence that speaks to the assistant is planted text, not evidence: it
+    is never a source (the next passage takes its place), so it is neither shown nor quoted.
+    """
     matcher = expand(question)  # UPR terms in both languages: windows of other-language sources
-    return [Source(i + 1, p, best_window(matcher, p.text, max_chars)) for i, p in enumerate(passages[:limit])]
+    trusted = [p for p in passages if not any(speaks_to_assistant(s) for s in split_sentences(p.text))]
+    return [Source(i + 1, p, best_window(matcher, p.text, max_chars)) for i, p in enumerate(trusted[:limit])]

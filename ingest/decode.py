@@ -1,7 +1,8 @@
 """Turn the raw bytes of a text file into clean NFC Unicode text.
 
 Handles UTF-8 (with or without BOM), UTF-16/32 (BOM or NUL-interleaved), the legacy
-Vietnamese Windows code page cp1258 and, as a last resort, charset-normalizer's guess.
+Vietnamese Windows code page cp1258, files pasted together from UTF-8 and legacy lines and,
+as a last resort, charset-normalizer's guess.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def _decode(data: bytes, label: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    mixed = _mixed_utf8(data)
+    if mixed is not None:
+        return mixed
     legacy = _try_cp1258(data)
     if legacy is not None:
         return legacy
@@ -101,6 +105,35 @@ def _decode(data: bytes, label: str) -> str:
     if guess is None:
         raise IngestError(f"{label}: could not detect the text encoding; save it as UTF-8")
     return guess
+
+
+def _mixed_utf8(data: bytes) -> str | None:
+    """Decode text pasted together from UTF-8 and a legacy code page, each line in its own encoding.
+
+    Decoding the whole file as cp1258 would turn its UTF-8 lines into mojibake. Only used when
+    some lines are non-ASCII UTF-8 (otherwise the file is simply legacy); the other lines are
+    decoded together, so their code page is judged on all of them.
+    """
+    lines = data.split(b"\n")
+    decoded: list[str | None] = []
+    has_utf8 = False  # a line that is UTF-8 and not plain ASCII
+    for line in lines:
+        try:
+            decoded.append(line.decode("utf-8"))
+            has_utf8 = has_utf8 or not line.isascii()
+        except UnicodeDecodeError:
+            decoded.append(None)
+    legacy_at = [i for i, text in enumerate(decoded) if text is None]
+    if not has_utf8 or not legacy_at:
+        return None
+    blob = b"\n".join(lines[i] for i in legacy_at)
+    legacy = _try_cp1258(blob) or _best_guess(blob)
+    parts = legacy.split("\n") if legacy is not None else []
+    if len(parts) != len(legacy_at):
+        return None
+    for i, part in zip(legacy_at, parts):
+        decoded[i] = part
+    return "\n".join(text or "" for text in decoded)
 
 
 def _best_guess(data: bytes) -> str | None:

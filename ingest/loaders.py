@@ -26,6 +26,10 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MetaDict = dict[str, str | int | float | None]
 _REQUIRED_COLUMNS = ("To", "From", "Text")
 _OPTIONAL_COLUMNS = ("Response", "Action", "Issue", "Session")
+_DELIMITERS = (",", ";", "\t")
+# Elements whose content a browser never shows as text (trafilatura keeps <template>'s);
+# an unclosed one runs to the end of the page, as it does in a browser.
+_HIDDEN_RE = re.compile(r"<(script|style|noscript|template)\b[^<>]{0,2000}>.*?(?:</\1\s*>|\Z)", re.I | re.S)
 
 
 @dataclass
@@ -105,7 +109,7 @@ def _load_html(path: Path, data: bytes) -> tuple[list[Section], MetaDict]:
     """An HTML page: trafilatura finds the article, then the scraped-text cleaner tidies it."""
     import trafilatura  # heavy import, only needed for HTML
 
-    html = decode_bytes(data, path.name)
+    html = _HIDDEN_RE.sub(" ", decode_bytes(data, path.name))
     try:
         doc = trafilatura.bare_extraction(
             html, favor_precision=True, include_tables=True, include_comments=False, with_metadata=True
@@ -118,6 +122,8 @@ def _load_html(path: Path, data: bytes) -> tuple[list[Section], MetaDict]:
     if not text:
         text = _strip_tags(html)
     text = clean_scraped_text(text)
+    if not text:  # a page of scripts, or a bare title, is not a document
+        return [], {}
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
     hints: MetaDict = {"title": title or None, "date": date or None}
@@ -138,7 +144,9 @@ class _TextParser(HTMLParser):
         self._skipping = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
+        if tag == "body":  # HTML5 lets a page leave <head> (or a stray <nav>) unclosed
+            self._skipping = 0
+        elif tag in self._SKIP:
             self._skipping += 1
         elif tag in self._BLOCK:
             self.parts.append("\n")
@@ -207,24 +215,45 @@ def _table_rows(table: object) -> list[str]:
 
 def _load_csv(path: Path, data: bytes) -> tuple[list[Section], MetaDict]:
     """A UPR Info recommendations export: one section per recommendation."""
-    text = decode_bytes(data, path.name)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise IngestError(f"{path.name}: CSV is malformed: {exc}") from exc
-    if not rows:
-        raise IngestError(f"{path.name}: empty file")
-    index = {_column_key(name): i for i, name in enumerate(rows[0])}
+    rows = _csv_rows(decode_bytes(data, path.name), path.name)
+    top = next(i for i, row in enumerate(rows) if any(cell.strip() for cell in row))  # blank lines above
+    index = {_column_key(name): i for i, name in enumerate(rows[top])}
     missing = [name for name in _REQUIRED_COLUMNS if _column_key(name) not in index]
     if missing:
-        found = ", ".join(h.strip() for h in rows[0] if h.strip()) or "none"
+        found = ", ".join(h.strip() for h in rows[top] if h.strip()) or "none"
         raise IngestError(f"{path.name}: CSV is missing required column(s) {', '.join(missing)} (found: {found})")
     sections = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in enumerate(rows[top + 1 :], start=top + 2):
         record = {name: _cell(row, index.get(_column_key(name))) for name in _REQUIRED_COLUMNS + _OPTIONAL_COLUMNS}
         if record["Text"]:
             sections.append(_recommendation(record, number))
+    if not sections:
+        raise IngestError(f"{path.name}: CSV has a header but no row with recommendation text (column Text)")
     return sections, _csv_hints(sections)
+
+
+def _csv_rows(text: str, name: str) -> list[list[str]]:
+    """Rows of a CSV, split on the delimiter that makes the header name the required columns.
+
+    Spreadsheets save CSV with ';' in many locales and "Unicode text" with tabs. Strict
+    parsing: an unclosed quote would otherwise swallow every row after it without a word.
+    """
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    delimiter = next((d for d in _DELIMITERS if _has_required(first.split(d))), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        hint = " (a quoted field is never closed)" if "end of data" in str(exc) else ""
+        raise IngestError(f"{name}: CSV is malformed at line {reader.line_num}: {exc}{hint}") from exc
+    if not any(cell.strip() for row in rows for cell in row):
+        raise IngestError(f"{name}: empty file")
+    return rows
+
+
+def _has_required(header: list[str]) -> bool:
+    keys = {_column_key(h) for h in header}
+    return all(_column_key(name) in keys for name in _REQUIRED_COLUMNS)
 
 
 def _column_key(name: str) -> str:

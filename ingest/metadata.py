@@ -286,7 +286,7 @@ def _dominant_cycle(text: str) -> int | None:
 def read_sidecar(path: Path) -> dict[str, MetaValue]:
     """Overrides from '<file>.meta.json' (or '<stem>.meta.json') beside the file; {} if none."""
     candidates = (path.with_name(path.name + ".meta.json"), path.with_name(path.stem + ".meta.json"))
-    sidecar = next((c for c in candidates if c.is_file()), None)
+    sidecar = next((c for c in candidates if _is_file(c)), None)
     if sidecar is None:
         return {}
     data = _sidecar_json(sidecar)
@@ -301,6 +301,14 @@ def read_sidecar(path: Path) -> dict[str, MetaValue]:
             else:
                 log.warning("sidecar %s: ignoring %s=%r (wrong type or value)", sidecar.name, key, data[key])
     return overrides
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False too when the name is too long to exist (a long file name + '.meta.json')."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _sidecar_json(sidecar: Path) -> object:

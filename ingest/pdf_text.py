@@ -8,15 +8,23 @@ so citations like "para. 143.12" stay findable.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pypdf import PageObject, PdfReader
-from pypdf.errors import DependencyError
+from pypdf import PageObject, PdfReader, apply_configuration
+from pypdf.errors import DependencyError, LimitReachedError
 
 from assistant.errors import IngestError
 
+log = logging.getLogger(__name__)
+# Text extraction runs at about 5 s per MB of drawing instructions, so a small crafted file
+# (a compressed stream repeated on every page) could keep ingest busy for hours. The largest
+# page of the 300 UN reports in the corpus holds 0.1 MB, the largest report 0.94 MB.
+_MAX_PAGE_CONTENT = 2_000_000  # bytes; a page with more is skipped
+_MAX_PDF_CONTENT = 20_000_000  # bytes for the whole file; more and the file is refused
+_MAX_STREAM_TOKENS = 500_000  # pypdf's parsing budget per stream (default 2 million)
 _ZONE = 3  # lines at the top and bottom of a page where running headers/footers live
 _MIN_REPEAT_SHARE = 0.3  # a zone line repeated on this share of pages is page furniture
 _MIN_REPEAT_PAGES = 3
@@ -45,25 +53,56 @@ _LONG_WORD_RE = re.compile(r"[^\W\d_]{18,}")  # words glued together by a bad te
 def read_pdf_pages(data: bytes, name: str) -> list[str]:
     """Tidied text of every page (an empty string for a page without text).
 
-    Raises IngestError for corrupt, truncated, password-protected, empty or image-only PDFs.
+    Raises IngestError for corrupt, truncated, password-protected, empty, image-only or
+    maliciously complex PDFs.
     """
     if b"%PDF" not in data[:1024]:
         raise IngestError(f"{name}: PDF is corrupt or truncated: no PDF header (is it really a PDF?)")
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        _unlock(reader, name)
-        raw = [_page_text(page) for page in reader.pages]
+        with apply_configuration(stream_parsing_work_maximum_count=_MAX_STREAM_TOKENS):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            _unlock(reader, name)
+            raw, skipped = _pages_text(reader, name)
     except IngestError:
         raise
+    except LimitReachedError as exc:
+        raise IngestError(f"{name}: PDF is too complex to read safely ({exc}); is it malformed?") from exc
     except Exception as exc:  # pypdf raises many exception types for damaged files
         raise IngestError(f"{name}: PDF is corrupt or truncated: {type(exc).__name__}: {exc}") from exc
     if not raw:
         raise IngestError(f"{name}: PDF has no pages")
     if b"%%EOF" not in data[-2048:] and not all(t.strip() for t in raw):
         raise IngestError(f"{name}: PDF is corrupt or truncated: the end of the file is missing")
+    if not any(t.strip() for t in raw) and skipped:
+        pages = ", ".join(map(str, skipped[:5])) + (" ..." if len(skipped) > 5 else "")
+        raise IngestError(
+            f"{name}: PDF pages are too complex to read (page {pages}: over "
+            f"{_MAX_PAGE_CONTENT // 10**6} MB of drawing instructions each); is it malformed?"
+        )
     if not any(t.strip() for t in raw):
         raise IngestError(f"{name}: PDF has no extractable text (scanned image?); OCR it first")
     return clean_pdf_pages(raw)
+
+
+def _pages_text(reader: PdfReader, name: str) -> tuple[list[str], list[int]]:
+    """Raw text of each page, and the numbers of the pages skipped as too large to read."""
+    sizes: list[int] = []  # measured before any extraction: decompressing is fast, extracting is not
+    for number, page in enumerate(reader.pages, start=1):
+        contents = page.get_contents()
+        sizes.append(len(contents.get_data()) if contents is not None else 0)
+        if sum(sizes) > _MAX_PDF_CONTENT:
+            raise IngestError(
+                f"{name}: PDF holds over {_MAX_PDF_CONTENT // 10**6} MB of page content (reached at page "
+                f"{number}), more than this reader accepts; split it"
+            )
+    texts: list[str] = []
+    skipped: list[int] = []
+    for number, (page, size) in enumerate(zip(reader.pages, sizes), start=1):
+        if size > _MAX_PAGE_CONTENT:
+            log.warning("%s: page %d skipped: %d bytes of drawing instructions", name, number, size)
+            skipped.append(number)
+        texts.append("" if size > _MAX_PAGE_CONTENT else _page_text(page))
+    return texts, skipped
 
 
 def _unlock(reader: PdfReader, name: str) -> None:
@@ -84,6 +123,8 @@ def _page_text(page: PageObject) -> str:
     """Layout-mode text (keeps words whole), or plain mode where layout glues words together."""
     try:
         layout = page.extract_text(extraction_mode="layout") or ""
+    except LimitReachedError:
+        raise  # plain mode would spend the same work again
     except Exception:  # layout mode fails on some fonts; plain mode still works
         return page.extract_text() or ""
     glued = len(_LONG_WORD_RE.findall(layout))

@@ -58,13 +58,21 @@ def discover(paths: Iterable[Path]) -> Iterator[tuple[Path, str]]:
             continue
         candidates = [root] if root.is_file() else _walk(root)
         for path in candidates:
+            explicit = path == root
+            if path.name.endswith(".meta.json") or (not explicit and path.name.startswith(".")):
+                continue
+            try:
+                str(path).encode("utf-8")
+            except UnicodeEncodeError:
+                yield path, "the file name is not valid UTF-8 (saved by another system?); rename the file"
+                continue
+            if path.is_symlink() and not path.exists():
+                yield path, _broken_link(path)
+                continue
             real = path.resolve()
             if real in seen:
                 continue
             seen.add(real)
-            explicit = path == root
-            if path.name.endswith(".meta.json") or (not explicit and path.name.startswith(".")):
-                continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 if explicit:
                     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
@@ -79,8 +87,19 @@ def _walk(root: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder) / name
-            if path.is_file():
+            if path.is_file() or path.is_symlink():  # broken links too: discover() reports them
                 yield path
+
+
+def _broken_link(path: Path) -> str:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "symbolic link loop: the link points back to itself"
+    except OSError as exc:
+        if "loop" in str(exc).lower() or getattr(exc, "errno", None) == 40:  # ELOOP
+            return "symbolic link loop: the link points back to itself"
+    return f"broken symbolic link: its target {os.readlink(path)!r} does not exist"
 
 
 def file_hash(path: Path) -> str:
@@ -218,10 +237,7 @@ class Ingestor:
         for source, info in known.items():
             if Path(source).exists():
                 continue
-            self.vectors.delete_document(info["doc_id"])
-            with self.catalog.transaction() as conn:
-                self.catalog.delete_document(conn, info["doc_id"])
-                self.catalog.set_state(conn, VERSION_KEY, uuid.uuid4().hex)
+            self._delete(info["doc_id"], source)
             results.append(FileResult(source, "removed", "file is gone", chunks_removed=info["n_chunks"]))
         return results
 
@@ -229,12 +245,18 @@ class Ingestor:
         """Remove one indexed document (by its path or file name)."""
         for path, info in self.catalog.documents().items():
             if source in (path, info["file_name"]):
-                self.vectors.delete_document(info["doc_id"])
-                with self.catalog.transaction() as conn:
-                    self.catalog.delete_document(conn, info["doc_id"])
-                    self.catalog.set_state(conn, VERSION_KEY, uuid.uuid4().hex)
+                self._delete(info["doc_id"], path)
                 return FileResult(path, "removed", chunks_removed=info["n_chunks"])
         return FileResult(source, "failed", "no indexed document has that path or file name")
+
+    def _delete(self, doc_id: str, source: str) -> None:
+        """Remove a document from every store; journaled, so a kill half-way is finished by ``recover``."""
+        self.catalog.begin_pending(doc_id, source, None)
+        self.vectors.delete_document(doc_id)
+        with self.catalog.transaction() as conn:
+            self.catalog.delete_document(conn, doc_id)
+            self.catalog.clear_pending(conn, doc_id)
+            self.catalog.set_state(conn, VERSION_KEY, uuid.uuid4().hex)
 
     def recover(self) -> int:
         """Roll back document versions a killed run left half-written; returns how many."""

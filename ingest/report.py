@@ -39,6 +39,7 @@ class IngestReport:
         return sum(r.chunks_removed for r in self.results)
 
     def to_dict(self) -> dict[str, Any]:
+        """Totals and per-file results (paths made printable: a name that is not UTF-8 stays readable)."""
         return {
             "indexed": len(self.by_status("indexed")),
             "unchanged": len(self.by_status("unchanged")),
@@ -50,7 +51,7 @@ class IngestReport:
             "embedded": self.embedded,
             "seconds": round(self.seconds, 2),
             "interrupted": self.interrupted,
-            "files": [asdict(r) for r in self.results],
+            "files": [{**asdict(r), "path": _printable(r.path)} for r in self.results],
         }
 
     def summary_lines(self) -> list[str]:
@@ -61,7 +62,11 @@ class IngestReport:
             f"chunks +{d['chunks_added']} -{d['chunks_removed']} ({d['embedded']} embedded) in {d['seconds']:.1f} s"
             + (f"; {d['records']} recommendation records" if d["records"] else "")
         ]
-        lines += [f"  FAILED {r.path}: {r.reason}" for r in self.by_status("failed")]
+        lines += [f"  FAILED {_printable(r.path)}: {r.reason}" for r in self.by_status("failed")]
         if self.interrupted:
             lines.append("  interrupted: the index is usable; run the same command again to finish")
         return lines
+
+
+def _printable(path: str) -> str:
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
