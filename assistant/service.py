@@ -35,7 +35,8 @@ class Assistant:
 
     @cached_property
     def vectors(self) -> VectorIndex:
-        return VectorIndex(connect(self.settings.chroma_dir, self.settings.chroma_url), self.settings.collection)
+        client = connect(self.settings.chroma_dir, self.settings.chroma_url)
+        return VectorIndex(client, self.settings.collection, owner=self.catalog.instance_id())
 
     @cached_property
     def keyword(self) -> KeywordIndex:

@@ -7,9 +7,11 @@ chart) and compares with a baseline summary: a drop beyond the tolerance is a re
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from evals.dataset import EvalItem, load_eval_set
 from evals.metrics import QuestionRecord, Regression, compare, score_item, summarize
 from evals.report import write_report
 
+log = logging.getLogger(__name__)
 EVALS_DIR = Path(__file__).resolve().parent
 DEFAULT_SET = EVALS_DIR / "datasets" / "upr_eval.jsonl"
 DEFAULT_BASELINE = EVALS_DIR / "baseline" / "summary.json"
@@ -62,9 +65,13 @@ def run_eval(
     except (ValueError, OSError) as exc:
         raise AssistantError(f"cannot use the eval set: {exc}") from exc
     tmp_dir = Path(tempfile.mkdtemp(prefix="upr-eval-")) if config.corpus else None
+    # On a shared Chroma server the temporary index needs a collection of its own (two runs
+    # at once must not mix), dropped afterwards like the temporary data dir.
+    # (A uuid, not the folder's random name: that may end in "_", which Chroma refuses.)
+    collection = f"eval-{uuid.uuid4().hex[:16]}"
+    run_settings = settings.replace(data_dir=tmp_dir, collection=collection) if tmp_dir else settings
+    assistant = Assistant(run_settings)
     try:
-        run_settings = settings.replace(data_dir=tmp_dir, collection="eval") if tmp_dir else settings
-        assistant = Assistant(run_settings)
         ingest = None
         if config.corpus:
             report = assistant.ingest([Path(c) for c in config.corpus])
@@ -76,10 +83,23 @@ def run_eval(
         summary.update(fingerprint=assistant.fingerprint(), backend=config.backend, mode=config.mode)
     finally:
         if tmp_dir:
-            shutil.rmtree(tmp_dir, ignore_errors=True)
+            try:
+                _drop_temporary(assistant)
+            finally:
+                shutil.rmtree(tmp_dir, ignore_errors=True)
     regressions = _compare(summary, baseline, config.tolerance)
     _write(out_dir, config, records, summary, regressions, ingest)
     return EvalResult(summary, records, regressions, out_dir, ingest)
+
+
+def _drop_temporary(assistant: Assistant) -> None:
+    """Remove the temporary index's collection from a Chroma server (embedded: goes with the dir)."""
+    if not assistant.settings.chroma_url:
+        return
+    try:
+        assistant.vectors.drop()
+    except AssistantError as exc:
+        log.warning("could not drop the temporary collection %s: %s", assistant.settings.collection, exc)
 
 
 def _progress(items: list[EvalItem], progress: Callable[[int, int], None] | None) -> Any:

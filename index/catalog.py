@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+INSTANCE_KEY = "catalog_id"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
@@ -108,6 +110,27 @@ class Catalog:
             for cid, did, seq, text, meta, kw in rows:
                 yield ChunkRow(cid, did, seq, text, json.loads(meta), kw)
 
+    def chunk_doc_ids(self) -> set[str]:
+        """Documents that have chunks (read from the chunks' own index: cheap at a million chunks)."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT doc_id FROM chunks")}
+
+    def iter_keyword_rows(
+        self, fields: Sequence[str], doc_ids: Iterable[str] | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """(chunk_id, doc_id, keywords, *metadata ``fields``) of every chunk or of ``doc_ids``'
+        chunks: what the keyword index needs, without the text or parsing metadata in Python."""
+        if not all(f.isidentifier() for f in fields):
+            raise ValueError(f"not a metadata field name: {fields}")
+        extract = "".join(f", json_extract(metadata, '$.{f}')" for f in fields)
+        sql = f"SELECT chunk_id, doc_id, keywords{extract} FROM chunks"
+        if doc_ids is None:
+            yield from self.db.execute(f"{sql} ORDER BY chunk_id")
+            return
+        wanted = sorted(doc_ids)
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            yield from self.db.execute(f"{sql} WHERE doc_id IN ({','.join('?' * len(part))}) ORDER BY chunk_id", part)
+
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
         out: dict[str, ChunkRow] = {}
         for start in range(0, len(chunk_ids), 500):
@@ -184,6 +207,13 @@ class Catalog:
 
     def set_state(self, conn: sqlite3.Connection, key: str, value: str) -> None:
         conn.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+
+    def instance_id(self) -> str:
+        """A random id made once per catalog: which Chroma collection is this catalog's (a copy
+        of the data dir keeps it, a new data dir gets another)."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (INSTANCE_KEY, uuid.uuid4().hex[:16]))
+        return str(self.get_state(INSTANCE_KEY))
 
     def close(self) -> None:
         self.db.close()

@@ -1,27 +1,73 @@
-"""BM25 keyword index over the catalog's chunk tokens (bm25s sparse matrices).
+"""BM25 keyword index over the catalog's chunk tokens, updated incrementally.
 
-Built from the catalog's ``chunks.keywords`` column, so it always holds exactly the
-catalog's chunk ids; it is saved in the data dir with the catalog version it was built
-from and rebuilt when that version moves on (after any ingest that changed chunks).
+It always holds exactly the catalog's chunk ids. It is a list of segments (``index.bm25``):
+after an ingest, the documents that appeared get a small new segment and the rows of
+documents that went away are masked out, so a small ingest costs what it adds, not what
+the whole index holds. When the small segments and masked rows outgrow a share of the
+index, it is rebuilt as one segment (compaction). Scores are the same either way: every
+segment is scored with the statistics of all live rows. Saved in the data dir (memory-mapped
+arrays + ``manifest.json`` naming the segments and the catalog version they reflect).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from index import bm25
+from index.bm25 import Segment
 from index.catalog import Catalog
-from index.filters import Condition, matches
+from index.filters import Condition
 from index.tokenize import keyword_tokens
 
 VERSION_KEY = "chunks_version"
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+FORMAT = 2
+# Rebuild as one segment when rows outside the first segment (added or masked) exceed this
+# share of the index, but never for fewer rows than COMPACT_MIN_ROWS (small indexes just grow).
+COMPACT_SHARE = 0.1
+COMPACT_MIN_ROWS = 5000
+MAX_SMALL_SEGMENTS = 8  # beyond this, the small segments are merged into one (cost: their rows)
+STALE_AFTER_S = 600  # unreferenced segment folders older than this were left by another process
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Segments, which of their documents are gone, and the catalog version they reflect."""
+
+    segments: tuple[Segment, ...]
+    dead: tuple[frozenset[str], ...]  # per segment: documents no longer in the catalog
+    version: str
+    live: tuple[np.ndarray, ...] = field(init=False)
+    stats: tuple[int, float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        live = tuple(_live(s, d) for s, d in zip(self.segments, self.dead))
+        object.__setattr__(self, "live", live)
+        object.__setattr__(self, "stats", bm25.stats(self.segments, live))
+
+    def documents(self) -> set[str]:
+        return {d for s, dead in zip(self.segments, self.dead) for d in s.doc_ids if d not in dead}
+
+    def rows(self) -> int:
+        return self.stats[0]
+
+
+def _live(segment: Segment, dead: frozenset[str]) -> np.ndarray:
+    if not dead:
+        return np.ones(segment.size, dtype=bool)
+    codes = [i for i, d in enumerate(segment.doc_ids) if d in dead]
+    return ~np.isin(segment.doc_codes, codes)
 
 
 class KeywordIndex:
@@ -31,42 +77,51 @@ class KeywordIndex:
         self.directory = directory
         self.catalog = catalog
         self._lock = threading.Lock()
-        self._bm25: Any = None
-        self._ids: list[str] = []
-        self._meta: list[dict[str, Any]] = []
-        self._version: str | None = None
+        self._snap: Snapshot | None = None
+        self._superseded: set[str] = set()  # segment folders this process replaced
 
     @property
     def version(self) -> str | None:
-        """Catalog version the loaded index was built from."""
-        return self._version
+        """Catalog version the loaded index reflects."""
+        return self._snap.version if self._snap else None
 
     def ensure_current(self) -> None:
-        """Load the saved index, or rebuild it if the catalog has changed since."""
+        """Bring the index up to the catalog: take the saved one if another process already did,
+        else add and mask what changed since the one in memory (or on disk)."""
         want = self.catalog.get_state(VERSION_KEY) or "0"
         with self._lock:
-            if self._version == want:
+            if self._snap and self._snap.version == want:
                 return
-            if not self._load(want):
-                self._build(want)
+            saved = self._load(self._snap)
+            if saved and saved.version == want and saved.rows() == self.catalog.count_chunks():
+                self._snap = saved
+                return
+            base = self._snap or saved
+            snap = self._update(base, want)
+            self._save(snap, base)
+            self._snap = snap
 
     def ids(self) -> list[str]:
         self.ensure_current()
-        return list(self._ids)
+        snap = self._snap
+        assert snap is not None
+        return [cid for s, live in zip(snap.segments, snap.live) for cid, ok in zip(s.ids, live) if ok]
 
     def search(self, query: str, top_k: int, conditions: list[Condition]) -> list[tuple[str, float, float]]:
         """(chunk id, BM25 score, share of query terms matched) best first."""
         self.ensure_current()
-        tokens = [t for t in keyword_tokens(query) if t in self._vocab]
-        if not self._ids or not tokens:
+        snap = self._snap
+        assert snap is not None
+        found = bm25.scores(snap.segments, snap.live, snap.stats, Counter(keyword_tokens(query)))
+        if found is None:
             return []
-        scores = self._bm25.get_scores(tokens)
-        if conditions:
-            mask = np.array([matches(m, conditions) for m in self._meta], dtype=bool)
-            scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:top_k]
+        candidates: list[tuple[str, float]] = []
+        for segment, scores in zip(snap.segments, found):
+            if conditions:
+                scores = np.where(segment.mask(conditions), scores, 0.0)
+            candidates += bm25.top(scores, segment.ids, top_k)
+        hits = sorted(candidates, key=lambda hit: (-hit[1], hit[0]))[:top_k]
         query_terms = {t for t in keyword_tokens(query, segment_words=False) if "_" not in t}
-        hits = [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
         rows = self.catalog.get_chunks([cid for cid, _ in hits])
         out = []
         for cid, score in hits:
@@ -74,46 +129,93 @@ class KeywordIndex:
             out.append((cid, score, len(query_terms & terms) / len(query_terms) if query_terms else 0.0))
         return out
 
-    def _build(self, version: str) -> None:
-        import bm25s
+    # --- keeping up with the catalog -------------------------------------------------------------
+    def _update(self, snap: Snapshot | None, version: str) -> Snapshot:
+        """Diff by document (a document id's chunks never change): mask the gone, add the new."""
+        if snap is None:
+            return self._rebuild(version)
+        current = self.catalog.chunk_doc_ids()
+        known = snap.documents()
+        gone, new = known - current, current - known
+        segments = list(snap.segments)
+        dead = [d | (gone & set(s.doc_ids)) for s, d in zip(segments, snap.dead)]
+        if new:
+            segments.append(self._segment(sorted(new)))
+            dead.append(frozenset())
+        if _outside_first(segments, dead) > max(COMPACT_MIN_ROWS, COMPACT_SHARE * sum(s.size for s in segments)):
+            return self._rebuild(version)
+        if len(segments) > 1 + MAX_SMALL_SEGMENTS:
+            merged = sorted(set().union(*(set(s.doc_ids) - d for s, d in zip(segments[1:], dead[1:]))))
+            segments, dead = segments[:1], dead[:1]
+            if merged:
+                segments.append(self._segment(merged))
+                dead.append(frozenset())
+        return Snapshot(tuple(segments), tuple(dead), version)
 
-        ids, meta, corpus = [], [], []
-        for row in self.catalog.iter_chunks():
-            ids.append(row.chunk_id)
-            meta.append(row.metadata)
-            corpus.append(row.keywords.split())
-        bm25 = bm25s.BM25()
-        if corpus:
-            bm25.index(corpus, show_progress=False)
-        self._set(bm25, ids, meta, corpus, version)
-        tmp = self.directory.with_suffix(".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if corpus:
-            bm25.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"version": version, "ids": ids}))
-        shutil.rmtree(self.directory, ignore_errors=True)
-        tmp.rename(self.directory)
+    def _rebuild(self, version: str) -> Snapshot:
+        started = time.monotonic()
+        segment = self._segment(None)
+        log.info("keyword index rebuilt: %d chunks in %.1f s", segment.size, time.monotonic() - started)
+        return Snapshot((segment,) if segment.size else (), (frozenset(),) if segment.size else (), version)
 
-    def _load(self, version: str) -> bool:
-        manifest = self.directory / "ids.json"
-        if not manifest.exists():
-            return False
-        saved = json.loads(manifest.read_text())
-        if saved.get("version") != version:
-            return False
-        import bm25s
+    def _segment(self, doc_ids: list[str] | None) -> Segment:
+        return bm25.build(self.catalog.iter_keyword_rows(bm25.FIELDS, doc_ids))
 
-        rows = self.catalog.get_chunks(saved["ids"])
-        if len(rows) != len(saved["ids"]):
-            return False
-        bm25 = bm25s.BM25.load(str(self.directory / "bm25")) if saved["ids"] else bm25s.BM25()
-        corpus = [rows[i].keywords.split() for i in saved["ids"]]
-        self._set(bm25, saved["ids"], [rows[i].metadata for i in saved["ids"]], corpus, version)
-        return True
+    # --- persistence -------------------------------------------------------------------------
+    def _load(self, reuse: Snapshot | None) -> Snapshot | None:
+        """The saved index (segments already in memory are reused), or None."""
+        manifest_path = self.directory / "manifest.json"
+        if not manifest_path.exists():
+            return None
+        in_memory = {s.path.name: s for s in reuse.segments if s.path} if reuse else {}
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT:
+                return None
+            listed = manifest["segments"]
+            segments = tuple(in_memory.get(e["dir"]) or Segment.load(self.directory / e["dir"]) for e in listed)
+            return Snapshot(segments, tuple(frozenset(e["dead"]) for e in listed), manifest["version"])
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("keyword index in %s is unreadable (%s); it will be rebuilt", self.directory, exc)
+            return None
 
-    def _set(
-        self, bm25: Any, ids: list[str], meta: list[dict[str, Any]], corpus: list[list[str]], version: str
-    ) -> None:
-        self._bm25, self._ids, self._meta, self._version = bm25, ids, meta, version
-        self._vocab = set(getattr(bm25, "vocab_dict", {}) or {})
+    def _save(self, snap: Snapshot, previous: Snapshot | None) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for segment in snap.segments:
+            # A folder another process deleted is still readable here (memory-mapped): write it again.
+            if segment.path is None or segment.path.parent != self.directory or not segment.path.exists():
+                segment.save(self.directory / f"seg-{uuid.uuid4().hex[:12]}")
+        listed = [{"dir": s.path.name, "dead": sorted(d)} for s, d in zip(snap.segments, snap.dead) if s.path]
+        manifest = {"format": FORMAT, "version": snap.version, "segments": listed}
+        tmp = self.directory / f"manifest.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps(manifest), encoding="utf-8")
+        os.replace(tmp, self.directory / "manifest.json")
+        if previous:
+            self._superseded |= {s.path.name for s in previous.segments if s.path}
+        self._collect({s.path.name for s in snap.segments if s.path})
+
+    def _collect(self, keep: set[str]) -> None:
+        """Delete segment folders no manifest needs: those this process replaced at once, others
+        (a crashed or concurrent writer's) once they are old; and the pre-segment format."""
+        for path in self.directory.iterdir():
+            if path.name in keep:
+                continue
+            try:
+                age = time.time() - path.stat().st_mtime
+            except OSError:  # removed meanwhile by another process
+                continue
+            stale = path.name.startswith(("seg-", "manifest.")) and age > STALE_AFTER_S
+            if path.name in ("bm25", "ids.json") or path.name in self._superseded or stale:
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+                self._superseded.discard(path.name)
+
+
+def _outside_first(segments: list[Segment], dead: list[frozenset[str]]) -> int:
+    """Rows a compaction would tidy: those of the small segments, and masked rows of the first."""
+    if not segments:
+        return 0
+    masked = segments[0].size - int(np.count_nonzero(_live(segments[0], dead[0])))
+    return masked + sum(s.size for s in segments[1:])
