@@ -58,7 +58,7 @@ def models_install(settings: Settings) -> None:
         bar.n = i
         bar.refresh()
 
-    for line in install_models(settings.models_dir, progress=progress):
+    for line in install_models(settings.models_dir, progress=progress, embed_backend=settings.embed_backend):
         click.echo(line)
     for bar in bars.values():
         bar.close()
@@ -70,7 +70,7 @@ def models_status(settings: Settings) -> None:
     """Show which models are installed and where."""
     from assistant.models import model_status
 
-    for name, ok, path in model_status(settings.models_dir):
+    for name, ok, path in model_status(settings.models_dir, settings.embed_backend):
         click.echo(f"{'ok     ' if ok else 'MISSING'} {name}: {path}")
 
 

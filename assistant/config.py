@@ -15,6 +15,9 @@ from typing import Any, Literal, get_type_hints
 
 Backend = Literal["local", "openai", "extractive"]
 BACKENDS: tuple[str, ...] = ("local", "openai", "extractive")
+# How the embedding model runs: "torch" (sentence-transformers), "onnx" (ONNX Runtime, same
+# vectors) or "onnx-int8" (ONNX Runtime with int8 weights). See ingest/embed_onnx.py.
+EMBED_BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -50,6 +53,9 @@ class Settings:
     # On an AVX2-only CPU bf16 is ≈7× slower than fp32 (measured: 3.5 s vs 0.55 s per chunk).
     embed_dtype: str = "auto"
     embed_threads: int = 2
+    # One of EMBED_BACKENDS; the ONNX ones are exported from the installed weights on first use.
+    # "onnx-int8": ≈1.4× torch fp32 on an idle 2-core AVX2 CPU, cosine ≈0.99; opt-in for now.
+    embed_backend: str = "torch"
     # Files larger than this are reported and skipped (embedding runs at ≈2–3 passages/s).
     max_file_mb: int = 25
     # Retrieval.
@@ -73,7 +79,14 @@ class Settings:
     port: int = 7860
     auth_file: str = ""
     max_upload_mb: int = 50
-    concurrency: int = 1
+    concurrency: int = 1  # answers generated at once (the local model runs one at a time anyway)
+    queue_size: int = 256  # requests waiting beyond this are told the queue is full
+
+    def __post_init__(self) -> None:
+        if self.embed_backend not in EMBED_BACKENDS:
+            from assistant.errors import ConfigError
+
+            raise ConfigError(f"UPR_EMBED_BACKEND={self.embed_backend!r}: use one of {', '.join(EMBED_BACKENDS)}")
 
     @property
     def chroma_dir(self) -> Path:
@@ -84,12 +97,17 @@ class Settings:
         return self.models_dir / self.embed_model
 
     @property
+    def embed_identity(self) -> str:
+        """Model and backend that produced the vectors; torch keeps the bare model name."""
+        return self.embed_model if self.embed_backend == "torch" else f"{self.embed_model}@{self.embed_backend}"
+
+    @property
     def llm_model_path(self) -> Path:
         return self.models_dir / self.llm_model
 
     @property
     def embed_cache_path(self) -> Path:
-        """Embedding cache is keyed by text hash and shared across data dirs."""
+        """Embedding cache, keyed by backend and text hash, shared across data dirs."""
         return self.models_dir.parent / "embed-cache" / f"{self.embed_model}.sqlite"
 
     def replace(self, **changes: Any) -> Settings:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config import Settings
 from assistant.errors import ModelInstallError, ModelNotInstalledError
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,15 @@ DEFAULT_MODELS: tuple[ModelSpec, ...] = (EMBEDDING, LLM)
 
 
 def install_models(
-    models_dir: Path, specs: tuple[ModelSpec, ...] = DEFAULT_MODELS, progress: Progress | None = None
+    models_dir: Path,
+    specs: tuple[ModelSpec, ...] = DEFAULT_MODELS,
+    progress: Progress | None = None,
+    embed_backend: str = Settings.embed_backend,
 ) -> list[str]:
-    """Install every model that is not yet verified; returns what was done, one line each."""
+    """Install every model that is not yet verified; returns what was done, one line each.
+
+    With an ONNX ``embed_backend`` the embedding model is also exported for it (once).
+    """
     models_dir.mkdir(parents=True, exist_ok=True)
     done = []
     for spec in specs:
@@ -90,7 +97,18 @@ def install_models(
         for part in parts:
             part.unlink()
         done.append(f"{spec.name}: installed and verified (sha256 {spec.sha256[:12]}…)")
+    if embed_backend != "torch" and EMBEDDING in specs:
+        done.append(_build_embedding_export(models_dir, embed_backend))
     return done
+
+
+def _build_embedding_export(models_dir: Path, backend: str) -> str:
+    from ingest.embed_onnx import build_onnx_model, is_built
+
+    name = f"{EMBEDDING.name} for {backend}"
+    if is_built(models_dir / EMBEDDING.target, backend):
+        return f"{name}: already built"
+    return f"{name}: exported and checked against torch in {build_onnx_model(models_dir / EMBEDDING.target, backend)}"
 
 
 def _fetch_parts(spec: ModelSpec, parts_dir: Path, progress: Progress | None) -> list[Path]:
@@ -205,7 +223,16 @@ def require(path: Path, what: str) -> Path:
     return path
 
 
-def model_status(models_dir: Path) -> Iterator[tuple[str, bool, Path]]:
-    """(name, installed, path) for each default model."""
+def model_status(models_dir: Path, embed_backend: str = Settings.embed_backend) -> Iterator[tuple[str, bool, Path]]:
+    """(name, installed, path) for each default model, and the ONNX export the backend needs."""
     for spec in DEFAULT_MODELS:
         yield spec.name, spec.installed(models_dir), models_dir / spec.target
+    if embed_backend != "torch":
+        from ingest.embed_onnx import is_built, onnx_model_dir
+
+        source = models_dir / EMBEDDING.target
+        yield (
+            f"{EMBEDDING.name} for {embed_backend}",
+            is_built(source, embed_backend),
+            onnx_model_dir(source, embed_backend),
+        )

@@ -47,10 +47,7 @@ class Assistant:
         if self._embedder is None:
             from ingest.embed import CachedSTEmbedding
 
-            s = self.settings
-            self._embedder = CachedSTEmbedding(
-                s.embed_model_dir, s.embed_cache_path, s.embed_batch_size, s.embed_threads, s.embed_dtype
-            )
+            self._embedder = CachedSTEmbedding.from_settings(self.settings)
         return self._embedder
 
     @cached_property

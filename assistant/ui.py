@@ -252,7 +252,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         docs["refresh"].click(h.documents, None, listing)
         demo.load(h.documents, None, listing)
         gr.api(h.ask_api, api_name="ask", concurrency_id="answer", concurrency_limit=settings.concurrency)
-    demo.queue(default_concurrency_limit=settings.concurrency, max_size=64)
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=settings.queue_size)
     return demo
 
 

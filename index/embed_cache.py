@@ -1,4 +1,4 @@
-"""A persistent embedding cache keyed by the hash of the exact text embedded.
+"""A persistent embedding cache keyed by the hash of the exact text embedded (and the backend).
 
 Embedding is the slowest step (≈2–3 passages/s on 2 cores), so unchanged text is never
 embedded twice: not on re-ingest, not in a fresh eval index, not after a crash.
@@ -14,9 +14,14 @@ from pathlib import Path
 import numpy as np
 
 
-def text_key(text: str) -> str:
-    """Stable key for a text to embed."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def text_key(text: str, namespace: str = "") -> str:
+    """Stable key for a text to embed by one model backend.
+
+    Vectors from different backends (fp32 torch, int8 ONNX) differ slightly, so each backend
+    has its own ``namespace``; the empty one (torch) keeps the keys of caches built before.
+    """
+    data = f"{namespace}\0{text}" if namespace else text
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 class EmbeddingCache:

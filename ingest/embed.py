@@ -1,5 +1,8 @@
 """The embedding model (EmbeddingGemma through sentence-transformers) with a text-hash cache.
 
+``Settings.embed_backend`` picks how it runs: torch (sentence-transformers) or ONNX Runtime,
+fp32 or int8 (``ingest/embed_onnx.py``); the cache keeps each backend's vectors apart.
+
 Wrapped as a llama-index ``BaseEmbedding`` so the retrievers and evaluators of llama-index
 can use it directly; documents get EmbeddingGemma's document prompt with their real title
 ("title: … | text: …"), queries the model's own query prompt.
@@ -17,6 +20,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 import index  # noqa: F401  (sets the offline flags before transformers is imported)
+from assistant.config import EMBED_BACKENDS, Settings
 from assistant.errors import ConfigError, ModelNotInstalledError
 from index.embed_cache import EmbeddingCache, text_key
 
@@ -50,10 +54,7 @@ def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = "a
     key = f"{model_dir}|{dtype}"
     with _LOCK:
         if key not in _MODELS:
-            if not (model_dir / "modules.json").exists():
-                raise ModelNotInstalledError(
-                    f"embedding model not found at {model_dir}: run `upr models install` (or set UPR_MODELS_DIR)"
-                )
+            _require_model(model_dir)
             import torch
             from sentence_transformers import SentenceTransformer
 
@@ -65,22 +66,64 @@ def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = "a
     return _MODELS[key]
 
 
+def load_encoder(model_dir: Path, threads: int = 2, dtype: str = "auto", backend: str = "torch") -> Any:
+    """The model that embeds for ``backend``: sentence-transformers, or ONNX Runtime (built once)."""
+    if resolve_backend(backend) == "torch":
+        return load_sentence_transformer(model_dir, threads, dtype)
+    key = f"{model_dir}|{backend}"
+    with _LOCK:
+        if key not in _MODELS:
+            _require_model(model_dir)
+            from ingest.embed_onnx import OnnxEncoder, build_onnx_model
+
+            _MODELS[key] = OnnxEncoder(model_dir, build_onnx_model(model_dir, backend, threads), threads)
+    return _MODELS[key]
+
+
+def resolve_backend(name: str | None) -> str:
+    """A valid embedding backend; ``None`` means the configured one (UPR_EMBED_BACKEND)."""
+    if name is None:
+        return Settings.from_env().embed_backend
+    if name not in EMBED_BACKENDS:
+        raise ConfigError(f"UPR_EMBED_BACKEND={name!r}: use one of {', '.join(EMBED_BACKENDS)}")
+    return name
+
+
+def _require_model(model_dir: Path) -> None:
+    if not (model_dir / "modules.json").exists():
+        raise ModelNotInstalledError(
+            f"embedding model not found at {model_dir}: run `upr models install` (or set UPR_MODELS_DIR)"
+        )
+
+
 def document_text(text: str, title: str | None) -> str:
     """The exact string embedded for a passage (EmbeddingGemma's document prompt)."""
     return f"title: {title.strip() if title else 'none'} | text: {text}"
 
 
 class CachedSTEmbedding(BaseEmbedding):
-    """Sentence-transformers embedding with a persistent cache of document vectors."""
+    """Sentence-transformers embedding with a persistent cache of document vectors.
+
+    ``backend`` picks how the model runs (see ``Settings.embed_backend``); ``None`` takes the
+    configured one. Cached vectors are keyed by backend, so switching never serves another
+    backend's vectors.
+    """
 
     model_dir: str
     threads: int = 2
     dtype: str = "auto"
+    backend: str = "torch"
     _cache: EmbeddingCache | None = PrivateAttr(default=None)
     _progress: Callable[[int], None] | None = PrivateAttr(default=None)
 
     def __init__(
-        self, model_dir: Path, cache_path: Path | None, batch_size: int = 4, threads: int = 2, dtype: str = "auto"
+        self,
+        model_dir: Path,
+        cache_path: Path | None,
+        batch_size: int = 4,
+        threads: int = 2,
+        dtype: str = "auto",
+        backend: str | None = None,
     ) -> None:
         super().__init__(
             model_name=model_dir.name,
@@ -88,8 +131,16 @@ class CachedSTEmbedding(BaseEmbedding):
             embed_batch_size=batch_size,
             threads=threads,
             dtype=dtype,
+            backend=resolve_backend(backend),
         )
         self._cache = EmbeddingCache(cache_path) if cache_path else None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, cache: bool = True) -> CachedSTEmbedding:
+        """The embedder that ``settings`` describe (model, cache, batch, threads, dtype, backend)."""
+        s = settings
+        cache_path = s.embed_cache_path if cache else None
+        return cls(s.embed_model_dir, cache_path, s.embed_batch_size, s.embed_threads, s.embed_dtype, s.embed_backend)
 
     @classmethod
     def class_name(cls) -> str:
@@ -97,7 +148,7 @@ class CachedSTEmbedding(BaseEmbedding):
 
     @property
     def model(self) -> Any:
-        return load_sentence_transformer(Path(self.model_dir), self.threads, self.dtype)
+        return load_encoder(Path(self.model_dir), self.threads, self.dtype, self.backend)
 
     def set_progress(self, callback: Callable[[int], None] | None) -> None:
         """Called with the number of passages just embedded (not the cached ones)."""
@@ -105,7 +156,7 @@ class CachedSTEmbedding(BaseEmbedding):
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for already-prompted document texts, embedding only cache misses."""
-        keys = [text_key(t) for t in texts]
+        keys = [self._key(t) for t in texts]
         found = self._cache.get_many(keys) if self._cache is not None else {}
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items(), key=lambda kv: len(kv[1]))
         step = max(1, self.embed_batch_size) * 4  # commit to the cache often: a crash loses little
@@ -127,8 +178,11 @@ class CachedSTEmbedding(BaseEmbedding):
 
     def count_missing(self, texts: Sequence[str]) -> int:
         """How many of ``texts`` would need the model (for progress bars)."""
-        keys = {text_key(t) for t in texts}
+        keys = {self._key(t) for t in texts}
         return len(keys) - (len(self._cache.get_many(keys)) if self._cache is not None else 0)
+
+    def _key(self, text: str) -> str:
+        return text_key(text, "" if self.backend == "torch" else self.backend)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         vector = self.model.encode_query(query, normalize_embeddings=True, convert_to_numpy=True)

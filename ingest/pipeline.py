@@ -124,7 +124,8 @@ class Ingestor:
             splitter,
         )
         self.records = RecordStore(catalog.db)  # tables in the catalog: same transactions, deleted with docs
-        self.pipeline_key = f"v{PIPELINE_VERSION}|{settings.embed_model}|{settings.chunk_size}|{settings.chunk_overlap}"
+        s = settings
+        self.pipeline_key = f"v{PIPELINE_VERSION}|{s.embed_identity}|{s.chunk_size}|{s.chunk_overlap}"
 
     def run(self, paths: list[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
         """Ingest files and folders; never raises for a bad file, only reports it."""
