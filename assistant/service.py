@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import unicodedata
@@ -18,6 +19,8 @@ from index.keyword import KeywordIndex
 from index.records import RecordFilter, RecordStore
 from index.vector import VectorIndex, connect
 from ingest.report import FileResult, IngestReport
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -53,7 +56,11 @@ class Assistant:
     @cached_property
     def search_engine(self) -> Any:
         from assistant.retrieval import HybridSearch
+        from assistant.status import embedding_mismatch
 
+        problem = embedding_mismatch(self.settings, self.catalog)
+        if problem:  # answers still come, but dense scores mean little: say so once
+            log.warning("%s", problem)
         return HybridSearch(
             self.catalog, self.vectors, self.keyword, self.embedder.get_query_embedding, self.settings.candidate_k
         )
