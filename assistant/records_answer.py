@@ -42,11 +42,10 @@ def answer_from_records(
     if not sources:
         # Zero is an answer only when the review itself is in the records ("did Germany recommend ... ?")
         # and no theme is asked for: a theme is matched by words, so finding none proves nothing.
-        review = RecordFilter(sur=flt.sur, cycle=flt.cycle, session=flt.session, year=flt.year)
-        if not flt.sur or flt.text or not store.count(review):
+        if not flt.sur or flt.text:
             return None
-        sources_of_review = store.breakdown(review)
-        return _zero_answer(question, language, rq, sources_of_review)
+        review = store.breakdown(RecordFilter(sur=flt.sur, cycle=flt.cycle, session=flt.session, year=flt.year))
+        return _zero_answer(question, language, rq, review) if review else None
     if flt.response and all(s["pending"] == s["total"] for s in sources):
         return None  # the records only say "pending": maybe the news or an addendum has the responses
     lang = language if language in _WORDS else "en"

@@ -124,10 +124,11 @@ def route(question: str) -> RecordsQuestion | None:
               else "list_recs" if _LIST_RECS.search(text) else "")  # fmt: skip
     if not intent:
         return None
-    sur, from_state = _roles(question, text)
+    states = find_states(question)
+    sur, from_state = _roles(states, text)
     if sur is None and from_state is None and intent != "list_states" and not _YEAR.search(text):
         return None  # "how many recommendations?" of what? let retrieval find the context
-    leftover = _strip_states(text, question)
+    leftover = _strip_states(text, states)
     theme, ok = _theme(leftover, question)
     if not ok:
         return None
@@ -167,10 +168,9 @@ def _response(text: str) -> str | None:
     return None
 
 
-def _roles(question: str, text: str) -> tuple[str | None, str | None]:
+def _roles(states: list[tuple[str, int]], text: str) -> tuple[str | None, str | None]:
     """(State under review, recommending State) from the States the question names."""
     words = text.split()
-    states = find_states(question)
     sur = from_state = None
     undecided = []
     for name, pos in states:
@@ -195,9 +195,9 @@ def _roles(question: str, text: str) -> tuple[str | None, str | None]:
     return sur, from_state
 
 
-def _strip_states(text: str, question: str) -> str:
+def _strip_states(text: str, states: list[tuple[str, int]]) -> str:
     """The folded question without the State names it mentions."""
-    mentioned = {name for name, _ in find_states(question)}
+    mentioned = {name for name, _ in states}
     names = {key for kind in ("en", "vi-plain") for key, name in _patterns(kind) if name in mentioned}
     words = text.split()
     keep = [True] * len(words)

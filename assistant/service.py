@@ -173,14 +173,10 @@ class Assistant:
         """(how many records match, the first ``limit`` of them): `upr recs` and the Recommendations tab."""
         return self.records.count(flt), self.records.query(flt, limit=limit)
 
-    def records_answer(self, question: str, options: QueryOptions, history: list[tuple[str, str]]) -> Answer | None:
-        """The exact answer of a counting/listing question about recommendations, if the records have it."""
-        found = self._records(question, options, history)
-        return found[0] if found else None
-
     def _records(
         self, question: str, options: QueryOptions, history: list[tuple[str, str]]
     ) -> tuple[Answer, str] | None:
+        """(exact answer, intent) of a counting/listing question about recommendations, if the records have it."""
         if options.filters or options.mode not in (None, "", "hybrid"):
             return None  # an explicit retrieval scope or mode asks for passages, not records
         from assistant.followup import standalone_question

@@ -40,13 +40,13 @@ def search_records(
     shown = f" (hiển thị {MAX_ROWS} đầu tiên; tải CSV để có đủ)" if count > MAX_ROWS else ""
     summary = f"**{count} khuyến nghị**{shown}\n" + "\n".join(parts)
     if not count:
-        summary = "Không có khuyến nghị nào khớp bộ lọc."
+        return "Không có khuyến nghị nào khớp bộ lọc.", table, gr.update(value=None, visible=False)
     exports = assistant.settings.data_dir / "exports"
     exports.mkdir(parents=True, exist_ok=True)
     path = exports / f"khuyen-nghi-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     with path.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel opens Vietnamese text right
         to_csv(rows, f)
-    return summary, table, gr.update(value=str(path), visible=bool(count))
+    return summary, table, gr.update(value=str(path), visible=True)
 
 
 def records_tab(assistant: Assistant) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 
 from index.filters import name_key
+from index.tokenize import fold
 
 # UN short names of the member and observer States, as recommendations name them.
 UN_STATES: tuple[str, ...] = tuple(
@@ -162,13 +164,7 @@ _CUES_AFTER = ("khuyen nghi", "da khuyen nghi", "de nghi", "kien nghi")
 
 def _fold(text: str, keep_marks: bool = False) -> str:
     """Lower case, words only; diacritics removed unless ``keep_marks`` (then NFC)."""
-    import unicodedata
-
-    if keep_marks:
-        text = unicodedata.normalize("NFC", text).lower()
-    else:
-        text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-        text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = unicodedata.normalize("NFC", text).lower() if keep_marks else fold(text)
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
