@@ -49,20 +49,18 @@ def answer_from_records(
     if flt.response and all(s["pending"] == s["total"] for s in sources):
         return None  # the records only say "pending": maybe the news or an addendum has the responses
     lang = language if language in _WORDS else "en"
-    rows = store.query(flt, limit=200)
     cited: list[dict[str, Any]] = []
     lines: list[str] = []
     for src in sources:
         if flt.response and src["pending"] == src["total"]:
             lines.append(_pending_line(src, lang))
             continue
-        src_rows = [r for r in rows if r["doc_id"] == src["doc_id"]]
+        of_source = flt.with_(doc_id=src["doc_id"], sur=src["state_under_review"], session=src["session"])
+        src_rows = store.query(of_source, limit=MAX_LISTED + 1)  # +1: tells whether there are more
         marks = _cite(cited, src_rows[: 2 if rq.intent == "count" else MAX_CITED])
         lines.append(_basis_line(src, flt, lang, marks))
         if rq.intent == "list_states":
-            ranking = store.states_ranking(
-                flt.with_(kind=src["kind"], sur=src["state_under_review"], session=src["session"])
-            )
+            ranking = store.states_ranking(of_source)
             names = ", ".join(f"{s} ({n})" if n > 1 else s for s, n in ranking[:40])
             more = f" … (+{len(ranking) - 40})" if len(ranking) > 40 else ""
             lines.append(f"  {_WORDS[lang]['states']} ({len(ranking)}): {names}{more}")
@@ -72,7 +70,7 @@ def answer_from_records(
                 states = ", ".join(r["recommending_states"])
                 lines.append(f"  - {r['text']} ({states}) — {_WORDS[lang][r['response']]} {n}")
             if len(src_rows) > MAX_LISTED:
-                lines.append("  " + _WORDS[lang]["more"].format(n=len(src_rows) - MAX_LISTED))
+                lines.append("  " + _WORDS[lang]["more"].format(n=src[flt.response or "total"] - MAX_LISTED))
     lines.append(_WORDS[lang]["full"].format(args=_cli_args(flt)))
     return _answer(question, "\n".join(lines), cited, catalog, rq)
 

@@ -116,6 +116,7 @@ class RecordFilter:
     year: int | None = None
     text: str | None = None
     kind: str | None = None
+    doc_id: str | None = None  # one source document (an answer cites each source's own records)
 
     def with_(self, **changes: Any) -> RecordFilter:
         return replace(self, **changes)
@@ -282,7 +283,8 @@ def _where(f: RecordFilter) -> tuple[str, list[Any]]:
         params.append(f.response.lower())
     if f.kind and f.kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {f.kind!r}")
-    for column, value in (("cycle", f.cycle), ("session", f.session), ("year", f.year), ("kind", f.kind)):
+    for column, value in (("cycle", f.cycle), ("session", f.session), ("year", f.year), ("kind", f.kind),
+                          ("doc_id", f.doc_id)):  # fmt: skip
         if value is not None:
             clauses.append(f"r.{column} = ?")
             params.append(value)

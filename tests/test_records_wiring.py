@@ -138,3 +138,14 @@ def test_removal_and_reingest_keep_records_in_sync(indexed: Assistant, corpus: P
     assert assistant.records.count(kind="wg_report", session=5) == 0
     assert assistant.records.count(kind="wg_report") == 227
     assert assistant.status()["consistency"]["ok"]
+
+
+def test_a_long_listing_lists_every_source(indexed: Assistant) -> None:
+    # 583 records in three sources: each source lists its own first records, however many come before it
+    answer = indexed.ask("Which recommendations did Viet Nam receive?", QueryOptions(backend="extractive"))
+    assert answer.backend == "records"
+    blocks = answer.answer.split("\n")
+    heads = [i for i, line in enumerate(blocks) if not line.startswith(" ")][:-1]  # the last line: "Full list"
+    assert len(heads) == 3, answer.answer
+    for start, end in zip(heads, [*heads[1:], len(blocks) - 1]):
+        assert sum(line.startswith("  - ") for line in blocks[start:end]) == 12, blocks[start]  # MAX_LISTED
