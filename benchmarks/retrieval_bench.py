@@ -1,6 +1,6 @@
 """Retrieval latency (dense, keyword, hybrid, hybrid with a filter) at growing collection sizes.
 
-    .venv/bin/python benchmarks/retrieval_bench.py --source-data-dir DIR [--sizes 1000 10000 100000]
+    .venv/bin/python benchmarks/retrieval_bench.py --source-data-dir DIR [--sizes 1000 10000 100000] [--keep KEEP]
 
 A large collection is built from REAL chunks: the chunks of an existing index (DIR, e.g. one
 built by `upr ingest data/sample evals/corpus --data-dir DIR`) are replicated with new ids until
@@ -75,11 +75,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def bench(size: int, source: Path, queries: list[tuple[str, list[float]]]) -> dict[str, object]:
-    work = Path(tempfile.mkdtemp(prefix="upr-rbench-"))
+def open_built(work: Path) -> tuple[Catalog, VectorIndex, KeywordIndex]:
+    catalog = Catalog(work / "catalog.sqlite")
+    return catalog, VectorIndex(connect(work / "chroma"), "bench"), KeywordIndex(work / "keyword", catalog)
+
+
+def bench(size: int, source: Path, queries: list[tuple[str, list[float]]], keep: Path | None) -> dict[str, object]:
+    work = keep / str(size) if keep else Path(tempfile.mkdtemp(prefix="upr-rbench-"))
     try:
         t0 = time.perf_counter()
-        catalog, vectors, keyword = build(source, size, work)
+        if keep and (work / "built").exists():
+            catalog, vectors, keyword = open_built(work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            catalog, vectors, keyword = build(source, size, work)
+            if keep:
+                (work / "built").write_text(str(size))
         build_s = time.perf_counter() - t0
         qvec = dict(queries)
         search = HybridSearch(catalog, vectors, keyword, lambda q: qvec[q], candidate_k=40)
@@ -95,13 +107,17 @@ def bench(size: int, source: Path, queries: list[tuple[str, list[float]]]) -> di
             out[name] = {"p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1)}
         return out
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source-data-dir", type=Path, required=True)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build each size under KEEP/SIZE and keep it; a later run re-uses it "
+                        "(build_s is then the time to open it)")
     args = parser.parse_args()
     settings = Settings.from_env()
     embedder = CachedSTEmbedding(settings.embed_model_dir, None, dtype=settings.embed_dtype)
@@ -111,7 +127,7 @@ def main() -> None:
     embed_ms = (time.perf_counter() - t) / len(questions) * 1000
     results = {"query_embedding_mean_ms": round(embed_ms, 1), "queries": len(queries)}
     for size in args.sizes:
-        results[str(size)] = bench(size, args.source_data_dir, queries)
+        results[str(size)] = bench(size, args.source_data_dir, queries, args.keep)
         print(json.dumps({str(size): results[str(size)]}), flush=True)
     print(json.dumps(results, indent=2))
 

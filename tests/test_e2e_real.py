@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import QueryOptions
+from assistant.retrieval import typed_without_diacritics
 from assistant.service import Assistant
 from ingest.chunking import page_at
 from tests.conftest import SEED_241
@@ -61,6 +62,15 @@ def test_question_without_diacritics_finds_the_same_passage(sample_assistant: As
     with_marks = sample_assistant.search(Q_VI)[0].chunk_id
     assert sample_assistant.search(Q_NO_DIACRITICS)[0].chunk_id == with_marks
     assert sample_assistant.search(Q_NO_DIACRITICS, QueryOptions(mode="keyword"))[0].chunk_id == with_marks
+
+
+def test_question_without_diacritics_leans_on_the_keyword_ranking(sample_assistant: Assistant) -> None:
+    assert typed_without_diacritics(Q_NO_DIACRITICS, "vi")
+    assert not typed_without_diacritics(Q_VI, "vi") and not typed_without_diacritics(Q_EN, "en")
+    _, marked = sample_assistant.retrieve_with_trace(Q_VI, QueryOptions())
+    _, plain = sample_assistant.retrieve_with_trace(Q_NO_DIACRITICS, QueryOptions())
+    assert marked.keyword_weight <= 1.0  # never more than the dense ranking's weight ...
+    assert plain.keyword_weight > 1.0  # ... except when the dense model reads unmarked Vietnamese
 
 
 def test_cross_lingual_question_finds_the_vietnamese_passage(sample_assistant: Assistant) -> None:
