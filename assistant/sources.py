@@ -7,12 +7,14 @@ whole chunk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.glossary import expand
 from assistant.text import numbers, overlap, split_sentences
 from assistant.types import Passage
 from assistant.untrusted import speaks_to_assistant
+from ingest.chunking import PARA_ID
 
 
 @dataclass
@@ -25,20 +27,41 @@ class Source:
 
     @property
     def locator(self) -> str:
-        return locator(self.passage)
+        return locator(self.passage, self.window)
 
 
-def locator(p: Passage) -> str:
-    """Where in the document: 'A/HRC/26/6, para. 143.12 (p. 21)', 'UPR Info, session 18', 'p. 3'."""
+def locator(p: Passage, window: str = "") -> str:
+    """Where in the document: 'A/HRC/26/6, para. 143.12 (p. 21)', 'UPR Info, session 18', 'p. 3'.
+
+    With a ``window`` (the part of the passage shown and quoted), the paragraphs are those the
+    window spans, not the chunk's first: a chunk of a UN report holds several paragraphs."""
     m = p.metadata
     page = f"p. {p.page}" if p.page else ""
     if m.get("record_session") or m.get("record_sur"):
         return f"UPR Info, {m.get('record_sur', '')} session {m.get('record_session', '?')}, row {m.get('row', '?')}"
     if m.get("symbol"):
-        para = f", para. {m['para_first']}" if m.get("para_first") else ""
+        paras = window_paragraphs(p.text, window) if window else []
+        paras = paras or ([str(m["para_first"])] if m.get("para_first") else [])
+        para = f", para. {paras[0]}" if len(paras) == 1 else f", paras. {paras[0]}–{paras[-1]}" if paras else ""
         return f"{m['symbol']}{para}" + (f" ({page})" if page else "")
     parts = [str(m["date"])] if m.get("date") else []
     return ", ".join(parts + ([page] if page else []))
+
+
+def window_paragraphs(text: str, window: str) -> list[str]:
+    """Numbers of the numbered paragraphs ('93', '143.12') that ``window``, a run of ``text``'s
+    sentences, spans: the one it starts in (when the text says) and those starting inside it."""
+    words = window.split()
+    if not words:
+        return []
+    start = re.search(r"\s+".join(map(re.escape, words[:8])), text)
+    end = re.search(r"\s+".join(map(re.escape, words[-8:])), text)
+    if not start or not end:
+        return []
+    marks = [(m.start(1), m.group(1).rstrip(".")) for m in PARA_ID.finditer(text)]
+    before = [num for pos, num in marks if pos <= start.start()]
+    inside = [num for pos, num in marks if start.start() < pos < end.end()]
+    return list(dict.fromkeys(before[-1:] + inside))
 
 
 def best_window(question: str, text: str, max_chars: int = 600) -> str:
@@ -66,7 +89,22 @@ def make_sources(question: str, passages: list[Passage], limit: int, max_chars: 
 
     A passage with a sentence that speaks to the assistant is planted text, not evidence: it
     is never a source (the next passage takes its place), so it is neither shown nor quoted.
+    Nor is a passage whose window repeats one already shown (chunks overlap).
     """
     matcher = expand(question)  # UPR terms in both languages: windows of other-language sources
-    trusted = [p for p in passages if not any(speaks_to_assistant(s) for s in split_sentences(p.text))]
-    return [Source(i + 1, p, best_window(matcher, p.text, max_chars)) for i, p in enumerate(trusted[:limit])]
+    sources: list[Source] = []
+    for p in passages:
+        if len(sources) == limit:
+            break
+        if any(speaks_to_assistant(s) for s in split_sentences(p.text)):
+            continue
+        window = best_window(matcher, p.text, max_chars)
+        if any(_same_text(window, s.window) for s in sources):
+            continue  # overlapping chunks of one document: the same sentences, shown once
+        sources.append(Source(len(sources) + 1, p, window))
+    return sources
+
+
+def _same_text(window: str, shown: str) -> bool:
+    a, b = " ".join(window.split()), " ".join(shown.split())
+    return a in b or b in a

@@ -20,6 +20,10 @@ class Passage:
         return str(self.metadata.get("file_name", ""))
 
     @property
+    def doc_id(self) -> str:
+        return str(self.metadata.get("doc_id") or self.chunk_id.rsplit(":", 1)[0])
+
+    @property
     def title(self) -> str:
         return str(self.metadata.get("title") or self.file_name)
 

@@ -24,7 +24,7 @@ from ingest.loaders import LoadedDocument
 
 # A numbered paragraph: "143.12." / "143.12 " / "12." at the start of a line, then a capital or quote.
 _NUMBERED = re.compile(r"\n(?=\s*\d{1,3}(?:\.\d{1,3})*\.?\s+[\"“(A-Z])")
-_PARA_ID = re.compile(r"(?m)^\s*(\d{1,3}\.\d{1,3}(?:\.\d{1,3})?\.?|\d{1,3}\.)\s+[\"“(A-Z]")
+PARA_ID = re.compile(r"(?m)^\s*(\d{1,3}\.\d{1,3}(?:\.\d{1,3})?\.?|\d{1,3}\.)\s+[\"“(A-Z]")
 PAGE_JOIN = "\n\n"
 
 
@@ -110,6 +110,6 @@ def _mark_paragraphs(text: str) -> str:
 
 
 def _paragraphs(text: str) -> dict[str, str]:
-    ids = _PARA_ID.findall(text)
+    ids = PARA_ID.findall(text)
     ids = [i.rstrip(".") for i in ids]
     return {"para_first": ids[0], "para_last": ids[-1]} if ids else {}

@@ -6,6 +6,7 @@ from assistant.citations import validate
 from assistant.extractive import extractive_answer
 from assistant.refusal import model_refused, retrieval_supports, unsupported_numbers
 from assistant.retrieval import RetrievalTrace
+from assistant.answering import user_prompt
 from assistant.sources import Source, locator, make_sources
 from assistant.types import Passage
 
@@ -53,6 +54,25 @@ def test_locator_uses_symbol_paragraph_and_page() -> None:
     assert locator(P2) == "A/HRC/26/6, para. 143.12 (p. 21)"
 
 
+def test_locator_names_the_paragraphs_the_window_shows_not_the_chunks_first() -> None:
+    text = ("79. Brazil welcomed the plan.\nIt urged review of the death penalty.\n"
+            "80. Brunei Darussalam welcomed progress in social welfare.\n81. Chile noted the report.")
+    report = Passage("d3:1", text, 0.8, {"symbol": "A/HRC/26/6", "para_first": "79", "page": 9})
+    assert locator(report, "Brunei Darussalam welcomed progress in social welfare.") == "A/HRC/26/6, para. 80 (p. 9)"
+    assert locator(report, "It urged review of the death penalty. 80. Brunei Darussalam welcomed progress "
+                   "in social welfare.") == "A/HRC/26/6, paras. 79–80 (p. 9)"
+    assert locator(report, "80. Brunei Darussalam welcomed progress in social welfare. 81. Chile noted the "
+                   "report.") == "A/HRC/26/6, paras. 80–81 (p. 9)"
+    assert locator(report, "a sentence the passage does not have") == "A/HRC/26/6, para. 79 (p. 9)"
+
+
+def test_a_window_already_shown_is_not_a_second_source() -> None:
+    overlap = Passage("d1:1", P1.text.split(". ")[0] + ".", 0.85, {"file_name": "a.txt", "title": "Tin A"})
+    sources = make_sources("Việt Nam chấp thuận bao nhiêu khuyến nghị?", [P1, overlap, P2], 5)
+    assert [s.passage.chunk_id for s in sources] == ["d1:0", "d2:3"]
+    assert [s.n for s in sources] == [1, 2]
+
+
 def test_refusal_evidence() -> None:
     weak = RetrievalTrace(dense_top=0.2, keyword_coverage=0.1)
     strong = RetrievalTrace(dense_top=0.7, keyword_coverage=0.8)
@@ -84,3 +104,14 @@ def test_claim_about_another_cycle_is_not_supported() -> None:
     assert not cites and rejected == {2}
     _, cites, _, _ = validate("Viet Nam accepted 241 recommendations in the third cycle [1].", sources)
     assert [c.n for c in cites] == [1]
+
+
+def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
+    report = {"file_name": "vietnam2014.pdf", "title": "Report of the Working Group: Viet Nam (A/HRC/26/6)",
+              "symbol": "A/HRC/26/6", "doc_id": "d2", "page": 21}
+    first = Passage("d2:3", "143.12. Ratify CAT (Gabon, Mali, Slovakia);", 0.8, {**report, "para_first": "143.12"})
+    second = Passage("d2:4", "143.13. Abolish the death penalty (France);", 0.7, {**report, "para_first": "143.13"})
+    prompt = user_prompt("Which States asked Viet Nam to ratify CAT?", make_sources("ratify CAT", [first, second], 5), "en")
+    assert "[1] Report of the Working Group: Viet Nam (A/HRC/26/6, para. 143.12 (p. 21))" in prompt
+    assert "[2] same document as [1] (A/HRC/26/6, para. 143.13 (p. 21))" in prompt
+    assert prompt.count("Report of the Working Group") == 1
