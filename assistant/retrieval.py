@@ -18,7 +18,7 @@ from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from index.catalog import Catalog
-from index.filters import Condition, to_metadata_filters
+from index.filters import Condition
 from index.keyword import KeywordIndex
 from index.tokenize import fold
 from index.vector import VectorIndex
@@ -72,9 +72,7 @@ class DenseRetriever(BaseRetriever):
         self._top_k, self._conditions, self._trace = top_k, conditions, trace
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self._vectors.query(
-            self._embed(query_bundle.query_str), self._top_k, to_metadata_filters(self._conditions)
-        )
+        hits = self._vectors.query(self._embed(query_bundle.query_str), self._top_k, self._conditions)
         self._trace.dense_top = max((s for _, s in hits), default=0.0)
         return _nodes(self._catalog, hits)
 

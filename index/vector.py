@@ -6,7 +6,7 @@ what that class does not offer (listing ids, deleting by document, counting).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 import index  # noqa: F401  (telemetry off before chromadb starts)
 from assistant.errors import ConfigError, IndexStoreError
+from index.filters import Condition, matches, to_metadata_filters
 
 
 def connect(chroma_dir: Path, chroma_url: str = "") -> Any:
@@ -66,6 +67,7 @@ def _one_line(exc: BaseException) -> str:
 
 CONNECT_TIMEOUT_S = 10.0
 OWNER_KEY = "upr:catalog"  # collection metadata: the instance id of the catalog it belongs to
+OVERFETCH = 8  # a filtered search first looks this many times wider, unfiltered
 HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 128, "hnsw:construction_ef": 200}
 
 
@@ -127,15 +129,33 @@ class VectorIndex:
         with _store_errors():
             return int(self.collection.count())
 
-    def query(self, embedding: list[float], top_k: int, filters: MetadataFilters | None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) best first."""
+    def query(
+        self, embedding: list[float], top_k: int, conditions: Sequence[Condition] = ()
+    ) -> list[tuple[str, float]]:
+        """(chunk id, similarity) best first, among the chunks that meet ``conditions``.
+
+        A filtered search makes Chroma list every matching id first (≈ 0.2 s at 100k chunks
+        for a filter half the collection meets). So a filter is first applied to a wider
+        unfiltered search (``OVERFETCH`` × top_k): when enough of those meet it, they ARE the
+        filtered top_k; only a narrow filter falls back to Chroma's filtered search."""
         if self.count() == 0:
             return []
+        if conditions:
+            wide = self._query(embedding, top_k * OVERFETCH, None)
+            kept = [(cid, sim) for cid, sim, meta in wide if matches(meta, list(conditions))]
+            if len(kept) >= top_k or len(wide) < top_k * OVERFETCH:
+                return kept[:top_k]
+        return [(cid, sim) for cid, sim, _ in self._query(embedding, top_k, to_metadata_filters(list(conditions)))]
+
+    def _query(
+        self, embedding: list[float], top_k: int, filters: MetadataFilters | None
+    ) -> list[tuple[str, float, dict[str, Any]]]:
         with _store_errors():
             result = self.store.query(
                 VectorStoreQuery(query_embedding=embedding, similarity_top_k=top_k, filters=filters)
             )
-        return list(zip(result.ids or [], result.similarities or []))
+        metas = [n.metadata for n in result.nodes] if result.nodes else [{} for _ in result.ids or []]
+        return list(zip(result.ids or [], result.similarities or [], metas))
 
     def drop(self) -> None:
         """Delete the whole collection (a throw-away index on a shared server)."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from assistant.answering import user_prompt
 from assistant.citations import validate
 from assistant.extractive import extractive_answer
 from assistant.refusal import model_refused, retrieval_supports, unsupported_numbers
 from assistant.retrieval import RetrievalTrace
-from assistant.answering import user_prompt
 from assistant.sources import Source, locator, make_sources
 from assistant.types import Passage
 
@@ -111,7 +111,8 @@ def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
               "symbol": "A/HRC/26/6", "doc_id": "d2", "page": 21}
     first = Passage("d2:3", "143.12. Ratify CAT (Gabon, Mali, Slovakia);", 0.8, {**report, "para_first": "143.12"})
     second = Passage("d2:4", "143.13. Abolish the death penalty (France);", 0.7, {**report, "para_first": "143.13"})
-    prompt = user_prompt("Which States asked Viet Nam to ratify CAT?", make_sources("ratify CAT", [first, second], 5), "en")
+    sources = make_sources("ratify CAT", [first, second], 5)
+    prompt = user_prompt("Which States asked Viet Nam to ratify CAT?", sources, "en")
     assert "[1] Report of the Working Group: Viet Nam (A/HRC/26/6, para. 143.12 (p. 21))" in prompt
     assert "[2] same document as [1] (A/HRC/26/6, para. 143.13 (p. 21))" in prompt
     assert prompt.count("Report of the Working Group") == 1
