@@ -66,13 +66,16 @@ class DenseRetriever(BaseRetriever):
         top_k: int,
         conditions: list[Condition],
         trace: RetrievalTrace,
+        allowed: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__()
         self._vectors, self._catalog, self._embed = vectors, catalog, embed_query
-        self._top_k, self._conditions, self._trace = top_k, conditions, trace
+        self._top_k, self._conditions, self._trace, self._allowed = top_k, conditions, trace, allowed
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self._vectors.query(self._embed(query_bundle.query_str), self._top_k, self._conditions)
+        hits = self._vectors.query(
+            self._embed(query_bundle.query_str), self._top_k, self._conditions, self._allowed
+        )
         self._trace.dense_top = max((s for _, s in hits), default=0.0)
         return _nodes(self._catalog, hits)
 
@@ -155,7 +158,10 @@ class HybridSearch:
     ) -> tuple[list[NodeWithScore], RetrievalTrace]:
         """Top passages for ``question`` under ``conditions``; mode is hybrid, dense or keyword."""
         trace = RetrievalTrace(language=detect_language(question))
-        dense = DenseRetriever(self.vectors, self.catalog, self.embed_query, self.candidate_k, conditions, trace)
+        dense = DenseRetriever(
+            self.vectors, self.catalog, self.embed_query, self.candidate_k, conditions, trace,
+            lambda: self.keyword.matching_ids(conditions),
+        )
         keyword = KeywordRetriever(self.keyword, self.catalog, self.candidate_k, conditions, trace)
         bundle = QueryBundle(question)
         if mode == "dense":

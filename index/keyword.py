@@ -129,6 +129,17 @@ class KeywordIndex:
             out.append((cid, score, len(query_terms & terms) / len(query_terms) if query_terms else 0.0))
         return out
 
+    def matching_ids(self, conditions: list[Condition]) -> list[str]:
+        """Ids of the live chunks that meet ``conditions`` (from the filter columns, no metadata read)."""
+        self.ensure_current()
+        snap = self._snap
+        assert snap is not None
+        out: list[str] = []
+        for segment, live in zip(snap.segments, snap.live):
+            rows = np.flatnonzero(segment.mask(conditions) & live)
+            out.extend(segment.ids[i] for i in rows)
+        return out
+
     # --- keeping up with the catalog -------------------------------------------------------------
     def _update(self, snap: Snapshot | None, version: str) -> Snapshot:
         """Diff by document (a document id's chunks never change): mask the gone, add the new."""

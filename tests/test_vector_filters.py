@@ -1,5 +1,5 @@
-"""Filtered dense search: the post-filtered wide search and Chroma's own filtered search give
-the exact filtered nearest neighbours, whichever path a filter takes."""
+"""Filtered dense search: searching among the ids a filter allows (the embedded store's path)
+and Chroma's own metadata filter (the server's path) both give the exact filtered neighbours."""
 
 from __future__ import annotations
 
@@ -8,23 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import vector
-from index.filters import Condition
+from index.filters import Condition, matches
 from index.vector import VectorIndex, connect
 
 N, DIM, K = 600, 32, 10
+META = [{"half": i % 2, "tenth": i % 10, "doc_type": "a" if i % 3 else "b"} for i in range(N)]
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[VectorIndex, np.ndarray]:
-    rng = np.random.default_rng(7)
-    emb = rng.normal(size=(N, DIM)).astype(np.float32)
+    emb = np.random.default_rng(7).normal(size=(N, DIM)).astype(np.float32)
     index = VectorIndex(connect(Path(tmp_path_factory.mktemp("chroma"))), "filters")
-    index.collection.upsert(
-        ids=[f"c{i}" for i in range(N)],
-        embeddings=emb.tolist(),
-        metadatas=[{"half": i % 2, "tenth": i % 10, "doc_type": "a" if i % 3 else "b"} for i in range(N)],
-    )
+    index.collection.upsert(ids=[f"c{i}" for i in range(N)], embeddings=emb.tolist(), metadatas=META)
     return index, emb
 
 
@@ -35,31 +30,30 @@ def exact(emb: np.ndarray, q: np.ndarray, keep: list[int]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("conditions", "keep", "chroma_filter"),
+    "conditions",
     [
-        ([Condition("half", "==", 1)], lambda i: i % 2 == 1, False),  # 40 of the wide 80 match: post-filtered
-        ([Condition("tenth", "==", 3)], lambda i: i % 10 == 3, True),  # ≈ 8 of 80 match: Chroma's filtered search
-        ([Condition("doc_type", "==", "b"), Condition("half", "==", 0)], lambda i: i % 6 == 0, None),  # either
+        [Condition("half", "==", 1)],
+        [Condition("tenth", "==", 3)],
+        [Condition("doc_type", "==", "b"), Condition("half", "==", 0)],
+        [Condition("tenth", "==", 42)],  # nothing meets it
     ],
 )
-def test_filtered_search_finds_the_exact_filtered_neighbours(  # type: ignore[no-untyped-def]
-    store, conditions, keep, chroma_filter, monkeypatch
-) -> None:
+def test_both_filter_paths_find_the_exact_filtered_neighbours(store, conditions) -> None:  # type: ignore[no-untyped-def]
     index, emb = store
-    calls: list[bool] = []
-    real = index._query
-    monkeypatch.setattr(index, "_query", lambda e, k, f: calls.append(f is not None) or real(e, k, f))
+    keep = [i for i in range(N) if matches(META[i], conditions)]
     rng = np.random.default_rng(1)
     for _ in range(5):
-        q = rng.normal(size=DIM).astype(np.float32)
-        got = [cid for cid, _ in index.query(q.tolist(), K, conditions)]
-        assert got == exact(emb, q, [i for i in range(N) if keep(i)])
-    assert K * vector.OVERFETCH == 80
-    if chroma_filter is not None:
-        assert any(calls) is chroma_filter
+        q = rng.normal(size=DIM).astype(np.float32).tolist()
+        by_ids = index.query(q, K, conditions, lambda: [f"c{i}" for i in keep])
+        by_where = index.query(q, K, conditions)
+        assert [cid for cid, _ in by_ids] == exact(emb, np.array(q), keep) if keep else by_ids == []
+        assert [(c, round(s, 5)) for c, s in by_ids] == [(c, round(s, 5)) for c, s in by_where]
 
 
-def test_unfiltered_search_is_one_query(store) -> None:  # type: ignore[no-untyped-def]
-    index, emb = store
-    q = emb[5] + 0.01
-    assert index.query(q.tolist(), K)[0][0] == "c5"
+def test_a_server_gets_the_filter_not_the_id_list(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    index, _ = store
+    monkeypatch.setattr(index, "remote", True)
+    listed: list[bool] = []
+    q = np.ones(DIM).tolist()
+    hits = index.query(q, K, [Condition("half", "==", 1)], lambda: listed.append(True) or [])  # type: ignore[func-returns-value]
+    assert not listed and len(hits) == K and all(int(c[1:]) % 2 == 1 for c, _ in hits)
