@@ -2,7 +2,8 @@
 
 A marker is kept when it is in range and the cited passage contains the sentence's
 numbers and enough of its words; otherwise it is removed and the removal is noted, never
-shown as if valid.
+shown as if valid. A sentence the model left without a marker is cited only when a source
+contains it word for word (the small model often copies a source and forgets the marker).
 """
 
 from __future__ import annotations
@@ -92,9 +93,26 @@ def validate(
                     cited.setdefault(n, _citation(n, claim, source))
             return " " + "".join(f"[{n}]" for n in kept) if kept else ""
 
+        if not MARKER.search(sentence) and claim:
+            found = _uncited_source(claim, sources, question)
+            if found is not None:  # the model left the marker out: cite what the check finds
+                cited.setdefault(found.n, _citation(found.n, claim, found))
+                notes.append(f"[{found.n}] added: the uncited sentence is in source {found.n}")
+                sentence = f"{claim} [{found.n}]"
         out_sentences.append(MARKER.sub(keep, sentence))
     text = " ".join(s.strip() for s in out_sentences if s.strip())
     return text, sorted(cited.values(), key=lambda c: c.n), notes, rejected
+
+
+def _uncited_source(claim: str, sources: list[Source], question: str) -> Source | None:
+    """The source a sentence without a marker copies: one that contains it word for word
+    (diacritics aside) and passes the same support check as a cited sentence."""
+    if len(claim.split()) < 4:
+        return None
+    for source in sources:
+        if contains_folded(source_text(source), claim) and supports(claim, source, question):
+            return source
+    return None
 
 
 def _citation(n: int, claim: str, source: Source) -> Citation:

@@ -116,3 +116,19 @@ def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
     assert "[1] Report of the Working Group: Viet Nam (A/HRC/26/6, para. 143.12 (p. 21))" in prompt
     assert "[2] same document as [1] (A/HRC/26/6, para. 143.13 (p. 21))" in prompt
     assert prompt.count("Report of the Working Group") == 1
+
+
+def test_a_sentence_copied_from_a_source_without_a_marker_is_cited_to_it() -> None:
+    sources = _sources()
+    text, citations, notes, _ = validate(
+        "Việt Nam chấp thuận 241 khuyến nghị trên tổng số 291 khuyến nghị.", sources, "chấp thuận bao nhiêu?"
+    )
+    assert text.endswith("[1]") and [c.n for c in citations] == [1]
+    assert any("added" in n for n in notes)
+
+
+def test_an_uncited_sentence_a_source_does_not_hold_word_for_word_stays_uncited() -> None:
+    text, citations, _, _ = validate("Việt Nam chấp thuận 250 khuyến nghị của 291.", _sources(), "chấp thuận?")
+    assert citations == [] and "[" not in text
+    paraphrase = "Việt Nam đã đồng ý với 241 trong 291 khuyến nghị."
+    assert validate(paraphrase, _sources(), "chấp thuận?")[1] == []
