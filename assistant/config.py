@@ -69,7 +69,7 @@ class Settings:
     llm_max_tokens: int = 384
     llm_sources: int = 3  # passages shown to the model, as sentence windows of ≤ llm_window_chars
     llm_window_chars: int = 360
-    llm_temperature: float = 0.1
+    llm_temperature: float = 0.0  # greedy: the same question gets the same answer (and tests and evals repeat)
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local-model"
     openai_api_key: str = field(default="", repr=False)
