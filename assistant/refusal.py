@@ -66,12 +66,15 @@ def model_refused(text: str) -> bool:
     return not low or any(cue in low[:200] for cue in _MODEL_REFUSALS)
 
 
+LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•][ \t]*)?\d{1,2}[.)][ \t]+")
+
+
 def unsupported_numbers(answer: str, question: str, passages: list[Passage]) -> set[str]:
     """Numbers in the answer that neither the passages nor the question contain."""
     from assistant.citations import MARKER, source_text
     from assistant.sources import Source
 
-    said = numbers(MARKER.sub("", answer))
+    said = numbers(LIST_ITEM.sub("", MARKER.sub("", answer)))  # "1. …", "2) …" number the answer's own list
     known = numbers(question).union(*(numbers(source_text(Source(0, p, ""))) for p in passages))
     return said - known
 

@@ -132,3 +132,9 @@ def test_an_uncited_sentence_a_source_does_not_hold_word_for_word_stays_uncited(
     assert citations == [] and "[" not in text
     paraphrase = "Việt Nam đã đồng ý với 241 trong 291 khuyến nghị."
     assert validate(paraphrase, _sources(), "chấp thuận?")[1] == []
+
+
+def test_the_answers_own_list_numbering_is_not_a_figure_to_check() -> None:
+    listing = "Các khuyến nghị gồm:\n1. Phê chuẩn CAT [2].\n2) Chấp thuận 241 khuyến nghị [1].\n- 3. Bình đẳng giới."
+    assert unsupported_numbers(listing, "khuyến nghị nào?", [P1, P2]) == set()
+    assert unsupported_numbers("1. Việt Nam chấp thuận 250 khuyến nghị [1].", "?", [P1]) == {"250"}
