@@ -107,10 +107,11 @@ def validate(
 def _uncited_source(claim: str, sources: list[Source], question: str) -> Source | None:
     """The source a sentence without a marker copies: one that contains it word for word
     (diacritics aside) and passes the same support check as a cited sentence."""
-    if len(claim.split()) < 4:
+    words = claim.rstrip(" .!?;:").strip()  # the answer ends it where the source goes on
+    if len(words.split()) < 4:
         return None
     for source in sources:
-        if contains_folded(source_text(source), claim) and supports(claim, source, question):
+        if contains_folded(source_text(source), words) and supports(claim, source, question):
             return source
     return None
 

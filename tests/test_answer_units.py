@@ -125,6 +125,11 @@ def test_a_sentence_copied_from_a_source_without_a_marker_is_cited_to_it() -> No
     )
     assert text.endswith("[1]") and [c.n for c in citations] == [1]
     assert any("added" in n for n in notes)
+    # the source goes on after a comma where the answer ends its sentence
+    sources = [Source(1, Passage("d9:0", "Việt Nam chấp thuận 241 khuyến nghị từ 122 nước (hơn 83%), trong đó 27 ...",
+                                 0.9, {"title": "Tin"}), "")]
+    text, citations, _, _ = validate("Việt Nam chấp thuận 241 khuyến nghị từ 122 nước (hơn 83%).", sources, "?")
+    assert [c.n for c in citations] == [1], text
 
 
 def test_an_uncited_sentence_a_source_does_not_hold_word_for_word_stays_uncited() -> None:
