@@ -55,8 +55,10 @@ def source_heading(source: Source, earlier: list[Source]) -> str:
     two cores), so the heading says no more than the answer needs to cite and place it."""
     same = next((e for e in earlier if e.passage.doc_id == source.passage.doc_id), None)
     title = f"same document as [{same.n}]" if same else source.passage.title
+    symbol = source.passage.metadata.get("symbol")
+    if symbol:  # the locator names it: "A/HRC/26/6, para. 75"
+        title = title.replace(f" ({symbol})", "")
     if source.locator:
-        title = title.replace(f" ({source.passage.metadata.get('symbol')})", "")
         return f"[{source.n}] {fence(title)} ({fence(source.locator)})"
     return f"[{source.n}] {fence(title)}"
 

@@ -17,6 +17,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from assistant.types import document_id
 from index.catalog import Catalog
 from index.filters import Condition
 from index.keyword import KeywordIndex
@@ -214,7 +215,7 @@ def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithSco
     seen: dict[str, int] = {}
     first, later = [], []
     for nws in nodes:
-        doc = str(nws.node.metadata.get("doc_id") or nws.node.node_id.rsplit(":", 1)[0])
+        doc = document_id(nws.node.node_id, nws.node.metadata)
         seen[doc] = seen.get(doc, 0) + 1
         (first if seen[doc] <= per_document else later).append(nws)
     return first + later

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from assistant.glossary import expand
 from assistant.text import numbers, overlap, split_sentences
@@ -25,8 +26,8 @@ class Source:
     passage: Passage
     window: str
 
-    @property
-    def locator(self) -> str:
+    @cached_property
+    def locator(self) -> str:  # read by the prompt heading and every citation of the source
         return locator(self.passage, self.window)
 
 

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def document_id(chunk_id: str, metadata: dict[str, Any]) -> str:
+    """The document a chunk belongs to: its ``doc_id`` metadata, else its id before the last ':'."""
+    return str(metadata.get("doc_id") or chunk_id.rsplit(":", 1)[0])
+
+
 @dataclass
 class Passage:
     """One retrieved chunk with its score and flat metadata (as stored in Chroma)."""
@@ -21,7 +26,7 @@ class Passage:
 
     @property
     def doc_id(self) -> str:
-        return str(self.metadata.get("doc_id") or self.chunk_id.rsplit(":", 1)[0])
+        return document_id(self.chunk_id, self.metadata)
 
     @property
     def title(self) -> str:
