@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from llama_index.core.llms import LLM, ChatMessage
@@ -76,14 +76,15 @@ def get_llm(backend: str, settings: Settings) -> LLM:
     raise ConfigError(f"unknown backend {backend!r}: use local, openai or extractive")
 
 
-def stream_chat(llm: LLM, messages: list[ChatMessage], backend: str) -> Iterator[str]:
-    """Text deltas from the model; failures become a ``BackendError`` that says what to check."""
+def guarded_stream(deltas: Callable[[], Iterator[str]], backend: str) -> Iterator[str]:
+    """The text deltas ``deltas()`` yields while the model writes, one local generation at a
+    time; failures become a ``BackendError`` that says what to check."""
     lock = LOCAL_LOCK if backend == "local" else _NullLock()
     try:
         with lock:
-            for chunk in llm.stream_chat(messages):
-                if chunk.delta:
-                    yield chunk.delta
+            for delta in deltas():
+                if delta:
+                    yield delta
     except BackendError:
         raise
     except Exception as exc:  # the server/model can fail in many ways; the user needs one message

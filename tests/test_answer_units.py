@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answering import user_prompt
 from assistant.citations import validate
 from assistant.extractive import extractive_answer
+from assistant.prompting import user_prompt
 from assistant.refusal import model_refused, retrieval_supports, unsupported_numbers
 from assistant.retrieval import RetrievalTrace
 from assistant.sources import Source, locator, make_sources
@@ -55,14 +55,22 @@ def test_locator_uses_symbol_paragraph_and_page() -> None:
 
 
 def test_locator_names_the_paragraphs_the_window_shows_not_the_chunks_first() -> None:
-    text = ("79. Brazil welcomed the plan.\nIt urged review of the death penalty.\n"
-            "80. Brunei Darussalam welcomed progress in social welfare.\n81. Chile noted the report.")
+    text = (
+        "79. Brazil welcomed the plan.\nIt urged review of the death penalty.\n"
+        "80. Brunei Darussalam welcomed progress in social welfare.\n81. Chile noted the report."
+    )
     report = Passage("d3:1", text, 0.8, {"symbol": "A/HRC/26/6", "para_first": "79", "page": 9})
     assert locator(report, "Brunei Darussalam welcomed progress in social welfare.") == "A/HRC/26/6, para. 80 (p. 9)"
-    assert locator(report, "It urged review of the death penalty. 80. Brunei Darussalam welcomed progress "
-                   "in social welfare.") == "A/HRC/26/6, paras. 79–80 (p. 9)"
-    assert locator(report, "80. Brunei Darussalam welcomed progress in social welfare. 81. Chile noted the "
-                   "report.") == "A/HRC/26/6, paras. 80–81 (p. 9)"
+    assert (
+        locator(
+            report, "It urged review of the death penalty. 80. Brunei Darussalam welcomed progress in social welfare."
+        )
+        == "A/HRC/26/6, paras. 79–80 (p. 9)"
+    )
+    assert (
+        locator(report, "80. Brunei Darussalam welcomed progress in social welfare. 81. Chile noted the report.")
+        == "A/HRC/26/6, paras. 80–81 (p. 9)"
+    )
     assert locator(report, "a sentence the passage does not have") == "A/HRC/26/6, para. 79 (p. 9)"
 
 
@@ -97,8 +105,12 @@ def test_extractive_picks_the_supporting_sentence_and_cites_it() -> None:
 
 
 def test_claim_about_another_cycle_is_not_supported() -> None:
-    cycle1 = Passage("d3:0", "In its first UPR in May 2009, Viet Nam received 123 recommendations, 96 of which were "
-                     "accepted.", 0.7, {"file_name": "vietnam2014.pdf", "title": "Report", "cycle": 2})
+    cycle1 = Passage(
+        "d3:0",
+        "In its first UPR in May 2009, Viet Nam received 123 recommendations, 96 of which were accepted.",
+        0.7,
+        {"file_name": "vietnam2014.pdf", "title": "Report", "cycle": 2},
+    )
     sources = make_sources("How many recommendations in the third cycle?", [P1, cycle1], 5)
     _, cites, _, rejected = validate("Viet Nam accepted 96 recommendations in the third cycle [2].", sources)
     assert not cites and rejected == {2}
@@ -107,14 +119,19 @@ def test_claim_about_another_cycle_is_not_supported() -> None:
 
 
 def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
-    report = {"file_name": "vietnam2014.pdf", "title": "Report of the Working Group: Viet Nam (A/HRC/26/6)",
-              "symbol": "A/HRC/26/6", "doc_id": "d2", "page": 21}
+    report = {
+        "file_name": "vietnam2014.pdf",
+        "title": "Report of the Working Group: Viet Nam (A/HRC/26/6)",
+        "symbol": "A/HRC/26/6",
+        "doc_id": "d2",
+        "page": 21,
+    }
     first = Passage("d2:3", "143.12. Ratify CAT (Gabon, Mali, Slovakia);", 0.8, {**report, "para_first": "143.12"})
     second = Passage("d2:4", "143.13. Abolish the death penalty (France);", 0.7, {**report, "para_first": "143.13"})
     sources = make_sources("ratify CAT", [first, second], 5)
     prompt = user_prompt("Which States asked Viet Nam to ratify CAT?", sources, "en")
-    assert "[1] Report of the Working Group: Viet Nam (A/HRC/26/6, para. 143.12 (p. 21))" in prompt
-    assert "[2] same document as [1] (A/HRC/26/6, para. 143.13 (p. 21))" in prompt
+    assert "Source 1:\n<source>\nReport of the Working Group: Viet Nam (A/HRC/26/6, para. 143.12 (p. 21))" in prompt
+    assert "Source 2:\n<source>\nsame document as Source 1 (A/HRC/26/6, para. 143.13 (p. 21))" in prompt
     assert prompt.count("Report of the Working Group") == 1
 
 
@@ -126,8 +143,18 @@ def test_a_sentence_copied_from_a_source_without_a_marker_is_cited_to_it() -> No
     assert text.endswith("[1]") and [c.n for c in citations] == [1]
     assert any("added" in n for n in notes)
     # the source goes on after a comma where the answer ends its sentence
-    sources = [Source(1, Passage("d9:0", "Việt Nam chấp thuận 241 khuyến nghị từ 122 nước (hơn 83%), trong đó 27 ...",
-                                 0.9, {"title": "Tin"}), "")]
+    sources = [
+        Source(
+            1,
+            Passage(
+                "d9:0",
+                "Việt Nam chấp thuận 241 khuyến nghị từ 122 nước (hơn 83%), trong đó 27 ...",
+                0.9,
+                {"title": "Tin"},
+            ),
+            "",
+        )
+    ]
     text, citations, _, _ = validate("Việt Nam chấp thuận 241 khuyến nghị từ 122 nước (hơn 83%).", sources, "?")
     assert [c.n for c in citations] == [1], text
 

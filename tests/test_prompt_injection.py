@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answering import user_prompt
 from assistant.config import QueryOptions, Settings
+from assistant.prompting import user_prompt
 from assistant.service import Assistant
 from assistant.sources import Source, make_sources
 from assistant.types import Answer, Passage
