@@ -74,6 +74,18 @@ def models_status(settings: Settings) -> None:
         click.echo(f"{'ok     ' if ok else 'MISSING'} {name}: {path}")
 
 
+@models.command("check")
+@common
+def models_check(settings: Settings) -> None:
+    """Run the local language model once (in a child process); exit 1 if it fails."""
+    from assistant.models import check_local_llm
+
+    ok, message = check_local_llm(settings)
+    click.echo(message, err=not ok)
+    if not ok:
+        raise SystemExit(1)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--prune", is_flag=True, help="Remove indexed documents whose files are gone.")

@@ -236,3 +236,38 @@ def model_status(models_dir: Path, embed_backend: str = Settings.embed_backend) 
             is_built(source, embed_backend),
             onnx_model_dir(source, embed_backend),
         )
+
+
+# Run in a child process: a llama.cpp build that does not suit this CPU dies with a signal,
+# which must not take the caller down with it.
+_LLM_SMOKE = """
+import sys
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=256, n_threads=int(sys.argv[2]), verbose=False)
+out = llm("The Universal Periodic Review is", max_tokens=4, temperature=0)
+assert out["usage"]["completion_tokens"] >= 1, out
+"""
+
+
+def check_local_llm(settings: Settings, timeout: float = 300) -> tuple[bool, str]:
+    """Load the local GGUF model and generate a few tokens in a child process.
+
+    Returns (ok, message). Catches a runtime that crashes on this CPU (e.g. a llama.cpp
+    compiled with kernels the machine cannot run) before the chat or the tests do."""
+    path = require(settings.llm_model_path, "local language model")
+    cmd = [sys.executable, "-c", _LLM_SMOKE, str(path), str(settings.llm_threads)]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"the local model did not answer within {timeout:.0f} s"
+    if run.returncode == 0:
+        return True, f"local model runs: {path.name} (llama-cpp-python, {settings.llm_threads} threads)"
+    if run.returncode < 0:
+        why = f"crashed with signal {-run.returncode}"
+    else:
+        lines = [line for line in run.stderr.strip().splitlines() if line.strip()]
+        why = f"failed: {lines[-1] if lines else f'exit code {run.returncode}'}"
+    return False, (
+        f"the local model {why}. The llama-cpp-python build does not run on this machine: "
+        "rebuild it with `bash scripts/setup.sh --rebuild-llama` (the extractive backend works without it)"
+    )

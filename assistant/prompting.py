@@ -98,7 +98,10 @@ class WindowRetriever(BaseRetriever):
         super().__init__()
         self._nodes = [
             # No metadata: the engine shows the model the text only; the heading is in it.
-            NodeWithScore(node=TextNode(id_=s.passage.chunk_id, text=source_block(s, sources[:i])), score=s.passage.score)
+            NodeWithScore(
+                node=TextNode(id_=s.passage.chunk_id, text=source_block(s, sources[:i])),
+                score=s.passage.score,
+            )
             for i, s in enumerate(sources)
         ]
 
