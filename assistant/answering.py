@@ -14,6 +14,7 @@ from llama_index.core.llms import ChatMessage
 
 from assistant.citations import validate
 from assistant.config import QueryOptions, Settings
+from assistant.diacritics import restore_diacritics
 from assistant.extractive import extractive_answer
 from assistant.followup import standalone_question
 from assistant.llm import get_llm, guarded_stream
@@ -90,7 +91,9 @@ class Answerer:
         else:
             limit = min(len(passages), self.settings.llm_sources)
             sources = make_sources(standalone, passages, limit, self.settings.llm_window_chars)
-            raw = yield from self._generate(backend, standalone, sources, language, timings)
+            # The model reads "chấp thuận" where the user typed "chap thuan" (the passages spell it).
+            asked = restore_diacritics(standalone, [p.text for p in passages]) if language == "vi" else standalone
+            raw = yield from self._generate(backend, asked, sources, language, timings)
             first, rejected = self._finish(copy.deepcopy(base), raw, sources, language, standalone)
             kept = [s for s in sources if s.n not in rejected]
             if not (first.refused and rejected and kept and trace.dense_top >= RETRY_DENSE_MIN):
@@ -100,7 +103,7 @@ class Answerer:
             # without it, rather than refuse a question the other sources may answer.
             sources = [Source(i + 1, s.passage, s.window) for i, s in enumerate(kept)]
             base.notes.append(f"retried without source(s) {sorted(rejected)}: {'; '.join(first.notes)}")
-            raw = yield from self._generate(backend, standalone, sources, language, timings)
+            raw = yield from self._generate(backend, asked, sources, language, timings)
         yield self._finish(base, raw, sources, language, standalone)[0]
 
     def _generate(
