@@ -26,8 +26,25 @@ def source_text(source: Source) -> str:
     return " ".join([source.passage.text, *(str(meta[k]) for k in ("title", "date", "symbol") if meta.get(k))])
 
 
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
-             "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
+_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+    "dau tien": 1,
+    "thu nhat": 1,
+    "thu hai": 2,
+    "thu ba": 3,
+    "thu tu": 4,
+}
 _ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 _CYCLE_PATTERNS = (
     re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
@@ -54,7 +71,17 @@ def supports(claim: str, source: Source, question: str = "") -> bool:
     cycle = source.passage.metadata.get("cycle")
     if claim_cycles and not claim_cycles & (cycles_in(text) | ({int(cycle)} if cycle else set())):
         return False
+    if claim_cycles and claim_numbers and not _stated_for_cycle(claim_numbers, claim_cycles, source.passage.text):
+        return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
+
+
+def _stated_for_cycle(claim_numbers: set[str], claim_cycles: set[int], text: str) -> bool:
+    """False when every sentence of the passage that states the claim's numbers speaks of
+    another cycle only: "241 … in cycle IV" is not supported by "in cycle III … accepted 241",
+    even when the passage mentions cycle IV elsewhere."""
+    stating = [s for s in split_sentences(text) if claim_numbers <= numbers(s)]
+    return not stating or any(not cycles_in(s) or cycles_in(s) & claim_cycles for s in stating)
 
 
 def best_quote(claim: str, source: Source) -> str:
@@ -63,9 +90,7 @@ def best_quote(claim: str, source: Source) -> str:
     return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
 
 
-def validate(
-    answer: str, sources: list[Source], question: str = ""
-) -> tuple[str, list[Citation], list[str], set[int]]:
+def validate(answer: str, sources: list[Source], question: str = "") -> tuple[str, list[Citation], list[str], set[int]]:
     """(answer with bad markers removed, valid citations in order, notes on what was removed,
     numbers of the sources cited for something they do not say)."""
     rejected: set[int] = set()
@@ -121,5 +146,6 @@ def _citation(n: int, claim: str, source: Source) -> Citation:
     quote = best_quote(claim, source)
     at = p.text.find(quote)
     page = page_at(p.metadata, at) if at >= 0 else p.page  # the page of the quoted sentence itself
-    return Citation(n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote,
-                    locator=source.locator)
+    return Citation(
+        n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote, locator=source.locator
+    )

@@ -118,6 +118,23 @@ def test_claim_about_another_cycle_is_not_supported() -> None:
     assert [c.n for c in cites] == [1]
 
 
+def test_a_number_stated_for_one_cycle_is_not_support_for_another() -> None:
+    news = Passage(
+        "d4:0",
+        "Trong chu kỳ III, Việt Nam đã nhận được 291 khuyến nghị từ 122 nước và đã chấp thuận 241 "
+        "khuyến nghị trong số đó. Chu kỳ IV của UPR đã chính thức bắt đầu kể từ cuối năm 2022.",
+        0.8,
+        {"file_name": "news.txt", "title": "Tin"},
+    )
+    sources = make_sources("Việt Nam chấp thuận bao nhiêu khuyến nghị tại UPR chu kỳ IV?", [news], 1)
+    _, cites, _, rejected = validate("Việt Nam chấp thuận 241 khuyến nghị tại UPR chu kỳ IV [1].", sources)
+    assert not cites and rejected == {1}
+    _, cites, _, _ = validate("Việt Nam chấp thuận 241 khuyến nghị tại UPR chu kỳ III [1].", sources)
+    assert [c.n for c in cites] == [1]
+    _, cites, _, _ = validate("Chu kỳ IV bắt đầu từ cuối năm 2022 [1].", sources)
+    assert [c.n for c in cites] == [1]
+
+
 def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
     report = {
         "file_name": "vietnam2014.pdf",
