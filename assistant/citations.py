@@ -13,6 +13,7 @@ import re
 from assistant.sources import Source
 from assistant.text import contains_folded, numbers, overlap, split_sentences
 from assistant.types import Citation
+from index.states import find_states
 from index.tokenize import fold
 from ingest.chunking import page_at
 
@@ -73,6 +74,8 @@ def supports(claim: str, source: Source, question: str = "") -> bool:
         return False
     if claim_cycles and claim_numbers and not _stated_for_cycle(claim_numbers, claim_cycles, source.passage.text):
         return False
+    if _other_states(claim, source, text):
+        return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
 
 
@@ -82,6 +85,20 @@ def _stated_for_cycle(claim_numbers: set[str], claim_cycles: set[int], text: str
     even when the passage mentions cycle IV elsewhere."""
     stating = [s for s in split_sentences(text) if claim_numbers <= numbers(s)]
     return not stating or any(not cycles_in(s) or cycles_in(s) & claim_cycles for s in stating)
+
+
+def _other_states(claim: str, source: Source, text: str) -> set[str]:
+    """States the claim names that a passage naming States does not name: "Norway recommended
+    …" is not supported by Sweden's recommendation. A passage that names no State says nothing
+    about who; the State a document is about (its ``country``; Viet Nam for a Vietnamese page,
+    which rarely names its own country) need not be named in every passage."""
+    in_text = {name for name, _ in find_states(text)}
+    if not in_text:
+        return set()
+    implicit = {source.passage.metadata.get("country") or ""}
+    if source.passage.metadata.get("language") == "vi":
+        implicit.add("Viet Nam")
+    return {name for name, _ in find_states(claim)} - in_text - implicit
 
 
 def best_quote(claim: str, source: Source) -> str:

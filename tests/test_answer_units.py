@@ -135,6 +135,39 @@ def test_a_number_stated_for_one_cycle_is_not_support_for_another() -> None:
     assert [c.n for c in cites] == [1]
 
 
+def test_a_state_the_cited_passage_does_not_name_is_not_supported() -> None:
+    rec = Passage(
+        "r1:0",
+        "Recommendation to Viet Nam from Sweden (session 18, response: Noted): Declare a moratorium on "
+        "the capital punishment.",
+        0.8,
+        {"file_name": "recs.csv", "title": "UPR Info recommendations", "language": "en"},
+    )
+    belize = Passage(
+        "b1:0",
+        "During the interactive dialogue, 50 delegations made statements on Belize.",
+        0.7,
+        {"file_name": "belize.pdf", "title": "Report: Belize", "country": "Belize", "language": "en"},
+    )
+    news = Passage(
+        "n1:0",
+        "Thụy Điển khuyến nghị tuyên bố tạm ngừng áp dụng án tử hình.",
+        0.6,
+        {"file_name": "news.txt", "title": "Tin", "language": "vi"},
+    )
+    sources = make_sources("What did Norway recommend on the death penalty?", [rec, belize, news], 3)
+    _, cites, _, rejected = validate("Norway recommended a moratorium on the capital punishment [1].", sources)
+    assert not cites and rejected == {1}
+    _, cites, _, _ = validate("Sweden recommended a moratorium on the capital punishment [1].", sources)
+    assert [c.n for c in cites] == [1]
+    # the same State in Vietnamese; and Viet Nam, implicit in a Vietnamese page, need not be named
+    _, cites, _, _ = validate("Thụy Điển khuyến nghị Việt Nam tạm ngừng áp dụng án tử hình [3].", sources)
+    assert [c.n for c in cites] == [3]
+    # a report on Belize does not support a figure about Viet Nam
+    _, cites, _, rejected = validate("50 delegations made statements on Viet Nam [2].", sources)
+    assert not cites and rejected == {2}
+
+
 def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
     report = {
         "file_name": "vietnam2014.pdf",
