@@ -61,7 +61,7 @@ def cycles_in(text: str) -> set[int]:
     return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
 
 
-def supports(claim: str, source: Source, question: str = "") -> bool:
+def supports(claim: str, source: Source, question: str = "", co_cited: tuple[Source, ...] = ()) -> bool:
     """Does the cited passage contain the claim's numbers and enough of its words, and speak
     of the same UPR cycle? Numbers the question itself gave (a year) need no support."""
     text = source_text(source)
@@ -74,7 +74,7 @@ def supports(claim: str, source: Source, question: str = "") -> bool:
         return False
     if claim_cycles and claim_numbers and not _stated_for_cycle(claim_numbers, claim_cycles, source.passage.text):
         return False
-    if _other_states(claim, source, text):
+    if _other_states(claim, source, [text, *(source_text(c) for c in co_cited if c is not source)]):
         return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
 
@@ -87,12 +87,13 @@ def _stated_for_cycle(claim_numbers: set[str], claim_cycles: set[int], text: str
     return not stating or any(not cycles_in(s) or cycles_in(s) & claim_cycles for s in stating)
 
 
-def _other_states(claim: str, source: Source, text: str) -> set[str]:
+def _other_states(claim: str, source: Source, texts: list[str]) -> set[str]:
     """States the claim names that a passage naming States does not name: "Norway recommended
-    …" is not supported by Sweden's recommendation. A passage that names no State says nothing
-    about who; the State a document is about (its ``country``; Viet Nam for a Vietnamese page,
-    which rarely names its own country) need not be named in every passage."""
-    in_text = {name for name, _ in find_states(text)}
+    …" is not supported by Sweden's recommendation. ``texts`` are the passage and the others
+    its sentence cites ("Ireland [1] and Finland [2] asked …"). A passage that names no State
+    says nothing about who; the State a document is about (its ``country``; Viet Nam for a
+    Vietnamese page, which rarely names its own country) need not be named in every passage."""
+    in_text = {name for text in texts for name, _ in find_states(text)}
     if not in_text:
         return set()
     implicit = {source.passage.metadata.get("country") or ""}
@@ -120,14 +121,17 @@ def validate(answer: str, sources: list[Source], question: str = "") -> tuple[st
     for sentence in split_sentences(answer) or [answer]:
         claim = MARKER.sub("", sentence).strip()
 
-        def keep(match: re.Match[str], claim: str = claim) -> str:
+        # the sources this sentence cites, together: a State may come from any of them
+        together = tuple(by_n[int(n)] for n in re.findall(r"\d+", " ".join(MARKER.findall(sentence))) if int(n) in by_n)
+
+        def keep(match: re.Match[str], claim: str = claim, together: tuple[Source, ...] = together) -> str:
             kept = []
             for raw in re.split(r"[,;]", match.group(1)):
                 n = int(raw)
                 source = by_n.get(n)
                 if source is None:
                     notes.append(f"[{n}] removed: there is no source {n}")
-                elif not supports(claim, source, question):
+                elif not supports(claim, source, question, together):
                     rejected.add(n)
                     notes.append(f"[{n}] removed: source {n} does not contain “{claim[:80]}”")
                 else:

@@ -168,6 +168,18 @@ def test_a_state_the_cited_passage_does_not_name_is_not_supported() -> None:
     assert not cites and rejected == {2}
 
 
+def test_states_may_come_from_any_source_the_sentence_cites() -> None:
+    def rec(state: str) -> Passage:
+        text = f"Recommendation to Viet Nam from {state} (session 18): Revise Decree 72 on the Internet."
+        return Passage(f"{state}:0", text, 0.8, {"file_name": "recs.csv", "title": "Recs", "language": "en"})
+
+    sources = make_sources("Who asked Viet Nam to revise Decree 72?", [rec("Ireland"), rec("Finland")], 2)
+    _, cites, _, _ = validate("Ireland and Finland asked Viet Nam to revise Decree 72 on the Internet [1][2].", sources)
+    assert [c.n for c in cites] == [1, 2]
+    _, cites, _, rejected = validate("Norway and Finland asked Viet Nam to revise Decree 72 [1][2].", sources)
+    assert not cites and rejected == {1, 2}
+
+
 def test_prompt_names_each_document_once_and_each_symbol_once() -> None:
     report = {
         "file_name": "vietnam2014.pdf",
