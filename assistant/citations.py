@@ -27,25 +27,8 @@ def source_text(source: Source) -> str:
     return " ".join([source.passage.text, *(str(meta[k]) for k in ("title", "date", "symbol") if meta.get(k))])
 
 
-_ORDINALS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "i": 1,
-    "ii": 2,
-    "iii": 3,
-    "iv": 4,
-    "1": 1,
-    "2": 2,
-    "3": 3,
-    "4": 4,
-    "dau tien": 1,
-    "thu nhat": 1,
-    "thu hai": 2,
-    "thu ba": 3,
-    "thu tu": 4,
-}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
+             "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
 _ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
 _CYCLE_PATTERNS = (
     re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
@@ -74,7 +57,7 @@ def supports(claim: str, source: Source, question: str = "", co_cited: tuple[Sou
         return False
     if claim_cycles and claim_numbers and not _stated_for_cycle(claim_numbers, claim_cycles, source.passage.text):
         return False
-    if _other_states(claim, source, [text, *(source_text(c) for c in co_cited if c is not source)]):
+    if _other_states(claim, source, co_cited):
         return False
     return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
 
@@ -87,19 +70,23 @@ def _stated_for_cycle(claim_numbers: set[str], claim_cycles: set[int], text: str
     return not stating or any(not cycles_in(s) or cycles_in(s) & claim_cycles for s in stating)
 
 
-def _other_states(claim: str, source: Source, texts: list[str]) -> set[str]:
+def _other_states(claim: str, source: Source, co_cited: tuple[Source, ...]) -> set[str]:
     """States the claim names that a passage naming States does not name: "Norway recommended
-    …" is not supported by Sweden's recommendation. ``texts`` are the passage and the others
-    its sentence cites ("Ireland [1] and Finland [2] asked …"). A passage that names no State
+    …" is not supported by Sweden's recommendation. States named by the other sources the
+    sentence cites count too ("Ireland [1] and Finland [2] asked …"). A passage that names no State
     says nothing about who; the State a document is about (its ``country``; Viet Nam for a
     Vietnamese page, which rarely names its own country) need not be named in every passage."""
-    in_text = {name for text in texts for name, _ in find_states(text)}
+    named = {name for name, _ in find_states(claim)}
+    if not named:  # a claim naming no State needs no passage scanned
+        return set()
+    passages = [source, *(c for c in co_cited if c is not source)]
+    in_text = {name for s in passages for name, _ in find_states(source_text(s))}
     if not in_text:
         return set()
     implicit = {source.passage.metadata.get("country") or ""}
     if source.passage.metadata.get("language") == "vi":
         implicit.add("Viet Nam")
-    return {name for name, _ in find_states(claim)} - in_text - implicit
+    return named - in_text - implicit
 
 
 def best_quote(claim: str, source: Source) -> str:
@@ -108,7 +95,9 @@ def best_quote(claim: str, source: Source) -> str:
     return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
 
 
-def validate(answer: str, sources: list[Source], question: str = "") -> tuple[str, list[Citation], list[str], set[int]]:
+def validate(
+    answer: str, sources: list[Source], question: str = ""
+) -> tuple[str, list[Citation], list[str], set[int]]:
     """(answer with bad markers removed, valid citations in order, notes on what was removed,
     numbers of the sources cited for something they do not say)."""
     rejected: set[int] = set()
@@ -167,6 +156,5 @@ def _citation(n: int, claim: str, source: Source) -> Citation:
     quote = best_quote(claim, source)
     at = p.text.find(quote)
     page = page_at(p.metadata, at) if at >= 0 else p.page  # the page of the quoted sentence itself
-    return Citation(
-        n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote, locator=source.locator
-    )
+    return Citation(n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote,
+                    locator=source.locator)

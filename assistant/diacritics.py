@@ -11,15 +11,11 @@ phrases of two or three are restored; the rest stays as typed.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from index.tokenize import fold
+from index.tokenize import PHRASE_BREAK, WORD, fold
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Phrases never cross punctuation or line breaks.
-_SEGMENT = re.compile(r"[^\w\s]+|\n+", re.UNICODE)
 MAX_SYLLABLES = 3
 # A phrase takes the passages' spelling when at least this share of its occurrences agree.
 PHRASE_AGREEMENT = 0.8
@@ -33,7 +29,7 @@ def _spellings(texts: Iterable[str]) -> dict[str, Counter[str]]:
     """Folded phrase of 2..3 syllables → how often the texts spell it each way (lower-cased)."""
     table: dict[str, Counter[str]] = defaultdict(Counter)
     for text in texts:
-        for segment in _SEGMENT.split(text):
+        for segment in PHRASE_BREAK.split(text):
             words = segment.lower().split()
             for n in range(2, MAX_SYLLABLES + 1):
                 for i in range(len(words) - n + 1):
@@ -52,7 +48,7 @@ def restore_diacritics(question: str, texts: Iterable[str]) -> str:
     """``question`` with the diacritics ``texts`` agree on; unchanged if it has any already."""
     if has_diacritics(question):
         return question
-    tokens = list(_WORD.finditer(question))
+    tokens = list(WORD.finditer(question))
     if not tokens:
         return question
     table = _spellings(texts)

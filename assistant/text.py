@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from index.tokenize import fold
+from index.tokenize import WORD, fold
 
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
 _FRAGMENT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]+\.|[A-Z]\.|\(?[a-z]\))$")
-_WORD = re.compile(r"\w+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 STOP = frozenset(
     # English and Vietnamese function words, folded: they carry no evidence of support.
@@ -40,11 +39,11 @@ def split_sentences(text: str) -> list[str]:
 
 def content_terms(text: str) -> set[str]:
     """Folded content words (no function words): what overlap is measured on."""
-    return {w for w in (fold(m) for m in _WORD.findall(text)) if w not in STOP and (len(w) > 1 or w.isdigit())}
+    return {w for w in (fold(m) for m in WORD.findall(text)) if w not in STOP and (len(w) > 1 or w.isdigit())}
 
 
 def bigrams(text: str) -> set[str]:
-    words = [fold(m) for m in _WORD.findall(text)]
+    words = [fold(m) for m in WORD.findall(text)]
     return {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 

@@ -12,9 +12,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)
 # Bigrams never cross punctuation: they stand for words and phrases, not accidents of layout.
-_SEGMENT = re.compile(r"[^\w\s]+|\n+", re.UNICODE)
+PHRASE_BREAK = re.compile(r"[^\w\s]+|\n+", re.UNICODE)
 _EN_STOP = frozenset(
     "a an and are as at be by for from has have in is it its of on or that the this to was were which with".split()
 )
@@ -45,8 +45,8 @@ def keyword_tokens(text: str, segment_words: bool = True) -> list[str]:
     """Tokens of ``text`` for the keyword index (documents and queries alike)."""
     text = unicodedata.normalize("NFC", text)
     tokens: list[str] = []
-    for segment in _SEGMENT.split(text):
-        words = [fold(w) for w in _WORD.findall(segment)]
+    for segment in PHRASE_BREAK.split(text):
+        words = [fold(w) for w in WORD.findall(segment)]
         tokens.extend(_stem(w) for w in words if w not in _EN_STOP)
         tokens.extend(f"{a}_{b}" for a, b in zip(words, words[1:]))
     if segment_words:
