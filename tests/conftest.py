@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from assistant.service import Assistant
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
-SHARED = REPO.parent / "shared"
+# The project's shared real data sits beside the repository; UPR_SHARED_DIR points elsewhere.
+SHARED = Path(os.environ.get("UPR_SHARED_DIR") or REPO.parent / "shared")
 UN_REPORTS = SHARED / "corpus" / "un-wg-reports"
 UPR_INFO = SHARED / "corpus" / "upr-info"
 SEED_241 = "000_437c9dafada3569e.txt"

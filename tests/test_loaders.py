@@ -16,11 +16,8 @@ from ingest import loaders
 from ingest.decode import decode_bytes
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadedDocument, Section, load_file
 from ingest.pdf_text import clean_pdf_pages
+from tests.conftest import SAMPLE, UPR_INFO
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "data" / "sample"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-UPR_INFO = SHARED / "corpus" / "upr-info"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VN2014 = SAMPLE / "vietnam2014.pdf"
 VN2009 = SAMPLE / "vietnam2009.pdf"

@@ -12,9 +12,8 @@ from assistant.errors import IngestError
 from ingest.loaders import Section, load_file
 from ingest.metadata import DOC_TYPES, detect_language, fold_diacritics, infer_metadata, read_sidecar
 from ingest.pdf_text import clean_pdf_pages
+from tests.conftest import SAMPLE, UN_REPORTS
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-UN_REPORTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "un-wg-reports"
 UN_KEYS = ("symbol", "country", "session", "cycle", "date", "doc_type", "language")
 
 
