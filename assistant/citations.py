@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 from assistant.sources import Source
-from assistant.text import contains_folded, numbers, overlap, split_sentences
+from assistant.text import contains_folded, cycles_in, numbers, overlap, split_sentences
 from assistant.types import Citation
 from index.states import find_states
-from index.tokenize import fold
 from ingest.chunking import page_at
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -25,23 +24,6 @@ def source_text(source: Source) -> str:
     """The passage with the facts its metadata states (title, date, UN symbol)."""
     meta = source.passage.metadata
     return " ".join([source.passage.text, *(str(meta[k]) for k in ("title", "date", "symbol") if meta.get(k))])
-
-
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
-             "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
-_ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
-_CYCLE_PATTERNS = (
-    re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
-    re.compile(rf"\bcycle ({_ORD})\b"),
-    re.compile(rf"\b({_ORD}) (?:upr )?(?:cycle|review|upr)\b"),
-    re.compile(rf"\b(?:lan|vong) ({_ORD})\b"),
-)
-
-
-def cycles_in(text: str) -> set[int]:
-    """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
-    folded = " ".join(fold(text).split())
-    return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
 
 
 def supports(claim: str, source: Source, question: str = "", co_cited: tuple[Source, ...] = ()) -> bool:

@@ -10,30 +10,39 @@ poorly while the keyword index folds diacritics on both sides, so BM25 counts do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
 
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
+from assistant.text import cycles_in
 from assistant.types import document_id
 from index.catalog import Catalog
 from index.filters import Condition
 from index.keyword import KeywordIndex
+from index.states import canonical_state, find_states, mentions_state, state_key
 from index.tokenize import fold
 from index.vector import VectorIndex
-from ingest.metadata import detect_language
+from ingest.metadata import detect_language, year_of_session
 
 RRF_K = 60.0
 # A small push, worth about a top rank in a ranking weighted 0.1: it breaks near-ties in
-# favour of the report ABOUT the State a question names, without overriding the evidence.
-SUBJECT_BONUS = 0.1 / RRF_K
+# favour of documents ABOUT the State, cycle or year a question names, without overriding
+# the evidence.
+PREFERENCE_STEP = 0.1 / RRF_K
+_FOLLOW_UP = re.compile(r"\b(?:implement\w*|follow[- ]?up|progress|thuc hien|trien khai)\b")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # How much more the keyword ranking counts for a Vietnamese question typed without
 # diacritics. Chosen on 24 Vietnamese eval questions of the OTHER types, stripped of their
 # diacritics (dense MRR fell 0.906 -> 0.806, keyword stayed 0.625): hybrid MRR on them rose
 # 0.833 -> 0.861 at 2 and no further at 3 or 5.
 UNDIACRITIZED_KEYWORD_BOOST = 2.0
+VIET_NAM = "Viet Nam"
 PER_DOCUMENT = 2  # chunks of one document among the top results before others get a place
 
 
@@ -185,28 +194,99 @@ class HybridSearch:
             similarity_top_k=self.candidate_k,
             llm=MockLLM(),  # never called: num_queries=1 generates no queries
         )
-        fused = self._boost_subject(question, fusion.retrieve(bundle))
+        fused = prefer_named(question, fusion.retrieve(bundle))
         return diversify(fused, PER_DOCUMENT)[:top_k], trace
 
-    def _boost_subject(self, question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
-        """A question naming a State prefers documents ABOUT that State: when some candidates
-        are about a State the question names, candidates about another State step back a little."""
-        q = f" {name_key_words(question)} "
 
-        def subject(nws: NodeWithScore) -> str:
-            country = nws.node.metadata.get("country") or nws.node.metadata.get("record_sur")
-            return f" {name_key_words(str(country))} " if country else ""
+@dataclass(frozen=True)
+class Named:
+    """The States (UN short names), UPR cycles and years a question names."""
 
-        named = {subject(n) for n in nodes if subject(n) and subject(n) in q}
-        if not named:
-            return nodes
-        rescored = [
-            NodeWithScore(
-                node=n.node, score=(n.score or 0.0) - (SUBJECT_BONUS if subject(n) and subject(n) not in named else 0.0)
-            )
-            for n in nodes
-        ]
-        return sorted(rescored, key=lambda n: n.score or 0.0, reverse=True)
+    states: frozenset[str]
+    cycles: frozenset[int]
+    years: frozenset[int]
+    # Implementation of one cycle's recommendations is reported in the next cycle's documents.
+    later_cycles_too: bool = False
+    CRITERIA: ClassVar[tuple[str, ...]] = ("state", "time")
+
+    @classmethod
+    def of(cls, question: str) -> Named:
+        return cls(
+            frozenset(name for name, _ in find_states(question)),
+            frozenset(cycles_in(question)),
+            frozenset(int(y) for y in _YEAR.findall(question)),
+            bool(_FOLLOW_UP.search(fold(question))),
+        )
+
+    def verdicts(self, meta: dict[str, Any], text: str) -> tuple[bool | None, bool | None]:
+        """Per criterion: True (the passage is about what the question names), False (its
+        metadata says it is about something else), None (the question or metadata is silent)."""
+        return self._state(meta, text), self._time(meta, text)
+
+    def _state(self, meta: dict[str, Any], text: str) -> bool | None:
+        """The State a passage is about: its document's (or record's) State under review; for
+        a passage without one, a named State it mentions, else Viet Nam when it is Vietnamese
+        (the Vietnamese news and plans here are about Viet Nam), else unknown."""
+        if not self.states:
+            return None
+        subject = meta.get("country") or meta.get("record_sur")
+        if subject:
+            return _subject_key(str(subject)) in {state_key(state) for state in self.states}
+        if any(mentions_state(text, state) for state in self.states):
+            return True
+        return VIET_NAM in self.states if meta.get("language") == "vi" else None
+
+    def _time(self, meta: dict[str, Any], text: str) -> bool | None:
+        """A passage matches when its document's cycle is a named cycle, its document's year a
+        named year, or the passage itself speaks of a named cycle (a news item filed under
+        cycle IV may report the results of cycle III)."""
+        cycle = meta.get("cycle") if self.cycles else None
+        years = document_years(meta) if self.years else set()
+        if cycle is None and not years:
+            return None
+        later = self.later_cycles_too and cycle is not None and int(cycle) > min(self.cycles)
+        if (cycle is not None and int(cycle) in self.cycles) or later or years & self.years:
+            return True
+        return bool(self.cycles and cycles_in(text) & self.cycles)
+
+
+@lru_cache(maxsize=4096)
+def _subject_key(subject: str) -> str:
+    return state_key(canonical_state(subject) or subject)
+
+
+def document_years(meta: dict[str, Any]) -> set[int]:
+    """Years a document is dated to: its date, and for a Working Group report the session's year."""
+    years = set()
+    date = meta.get("date")
+    if isinstance(date, str) and date[:4].isdigit():
+        years.add(int(date[:4]))
+    session = meta.get("session")
+    held = year_of_session(int(session)) if isinstance(session, int | str) and str(session).isdigit() else None
+    if held:
+        years.add(held)
+    return years
+
+
+def prefer_named(question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+    """A question that names a State, a UPR cycle or a year prefers documents ABOUT it.
+
+    Per criterion, when some candidates' metadata matches what the question names,
+    candidates whose metadata says otherwise step back a little; candidates whose
+    metadata is silent on it keep their place. Metadata is language-neutral, so this
+    also works where the words cannot match: "Campuchia" finds the Cambodia report,
+    "second UPR cycle" the Vietnamese news about chu kỳ II."""
+    named = Named.of(question)
+    verdicts = [named.verdicts(n.node.metadata, n.node.get_content()) for n in nodes]
+    steps = [0.0] * len(nodes)
+    for criterion in range(len(Named.CRITERIA)):
+        if any(v[criterion] is True for v in verdicts):
+            for i, v in enumerate(verdicts):
+                steps[i] += PREFERENCE_STEP if v[criterion] is False else 0.0
+    if not any(steps):
+        return nodes
+    rescored = [NodeWithScore(node=n.node, score=(n.score or 0.0) - s) for n, s in zip(nodes, steps, strict=True)]
+    return sorted(rescored, key=lambda n: n.score or 0.0, reverse=True)
 
 
 def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithScore]:
@@ -219,11 +299,6 @@ def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithSco
         seen[doc] = seen.get(doc, 0) + 1
         (first if seen[doc] <= per_document else later).append(nws)
     return first + later
-
-
-def name_key_words(text: str) -> str:
-    """Folded, lower-case words separated by single spaces (for phrase containment)."""
-    return " ".join("".join(ch for ch in w if ch.isalnum()) for w in fold(text).split())
 
 
 class _Fixed(BaseRetriever):

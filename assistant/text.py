@@ -71,3 +71,20 @@ def numbers(text: str) -> set[str]:
 def contains_folded(haystack: str, needle: str) -> bool:
     """Case- and diacritic-insensitive containment."""
     return " ".join(fold(needle).split()) in " ".join(fold(haystack).split())
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
+             "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
+_ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_CYCLE_PATTERNS = (
+    re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
+    re.compile(rf"\bcycle ({_ORD})\b"),
+    re.compile(rf"\b({_ORD}) (?:upr )?(?:cycle|review|upr)\b"),
+    re.compile(rf"\b(?:lan|vong) ({_ORD})\b"),
+)
+
+
+def cycles_in(text: str) -> set[int]:
+    """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
+    folded = " ".join(fold(text).split())
+    return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from functools import lru_cache
 
 from index.filters import name_key
 from index.tokenize import fold
@@ -199,6 +200,19 @@ def _is_vi_state(words: list[str], i: int, n: int, key: str, marked: bool) -> bo
         return True
     rest = " ".join(_fold(w) for w in words[i + n : i + n + 3])
     return before in _CUES_BEFORE or rest.startswith(_CUES_AFTER)
+
+
+def mentions_state(text: str, name: str) -> bool:
+    """Whether ``text`` contains a spelling (English or Vietnamese, diacritics folded) of the
+    State ``name``. Cheaper than ``find_states`` and more permissive: a short Vietnamese name
+    inside a longer word counts ('Anh' in 'tiếng Anh'), so use it to include, not to exclude."""
+    padded = f" {_fold(text)} "
+    return any(f" {key} " in padded for key in _spellings(canonical_state(name) or name))
+
+
+@lru_cache(maxsize=512)
+def _spellings(name: str) -> tuple[str, ...]:
+    return tuple(key for kind in ("en", "vi-plain") for key, known in _patterns(kind) if known == name)
 
 
 def find_states(text: str) -> list[tuple[str, int]]:

@@ -79,6 +79,18 @@ def test_cross_lingual_question_finds_the_vietnamese_passage(sample_assistant: A
     assert any("241" in p.text for p in top)
 
 
+def test_question_naming_a_cycle_prefers_that_cycles_report(sample_assistant: Assistant) -> None:
+    """Both Viet Nam reports say who headed the delegation; the dense model ranks the 2009 one
+    first for a question about the second review, the metadata preference the 2014 one."""
+    question = "Who headed Viet Nam's delegation at its second UPR review?"
+
+    def first_report(mode: str) -> str:
+        return next(f for f in _files(sample_assistant.search(question, QueryOptions(mode=mode))) if f.endswith(".pdf"))
+
+    assert first_report("dense") == "vietnam2009.pdf"
+    assert first_report("hybrid") == "vietnam2014.pdf"
+
+
 def test_filters_exclude_what_they_should(sample_assistant: Assistant) -> None:
     reports = sample_assistant.search(Q_VI, QueryOptions(filters={"type": "wg_report"}))
     assert reports and all(p.metadata["doc_type"] == "wg_report" for p in reports)
