@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 from llama_index.core.llms import MockLLM
@@ -180,8 +180,13 @@ class HybridSearch:
             return keyword.retrieve(bundle)[:top_k], trace
         keyword_hits = keyword.retrieve(bundle)
         dense_hits = dense.retrieve(bundle)
+        # The language of the dense hits ABOUT what the question names: a Vietnamese question
+        # about Malaysia draws Vietnamese news about Viet Nam first (the model's language bias),
+        # but the passages about Malaysia are English, so BM25 must not lead there.
+        named = Named.of(question)
+        on_topic = [n for n, off in zip(dense_hits, off_topic(named, dense_hits), strict=True) if not off]
         trace.keyword_weight = keyword_weight(trace.keyword_coverage, trace.language) * same_language_share(
-            dense_hits, trace.language
+            on_topic, trace.language
         )
         if typed_without_diacritics(question, trace.language):
             trace.keyword_weight *= UNDIACRITIZED_KEYWORD_BOOST
@@ -194,7 +199,7 @@ class HybridSearch:
             similarity_top_k=self.candidate_k,
             llm=MockLLM(),  # never called: num_queries=1 generates no queries
         )
-        fused = prefer_named(question, fusion.retrieve(bundle))
+        fused = prefer_named(named, fusion.retrieve(bundle))
         return diversify(fused, PER_DOCUMENT)[:top_k], trace
 
 
@@ -218,6 +223,10 @@ class Named:
             bool(_FOLLOW_UP.search(fold(question))),
         )
 
+    @cached_property
+    def state_keys(self) -> frozenset[str]:
+        return frozenset(state_key(state) for state in self.states)
+
     def verdicts(self, meta: dict[str, Any], text: str) -> tuple[bool | None, bool | None]:
         """Per criterion: True (the passage is about what the question names), False (its
         metadata says it is about something else), None (the question or metadata is silent)."""
@@ -231,7 +240,7 @@ class Named:
             return None
         subject = meta.get("country") or meta.get("record_sur")
         if subject:
-            return _subject_key(str(subject)) in {state_key(state) for state in self.states}
+            return _subject_key(str(subject)) in self.state_keys
         if any(mentions_state(text, state) for state in self.states):
             return True
         return VIET_NAM in self.states if meta.get("language") == "vi" else None
@@ -268,7 +277,7 @@ def document_years(meta: dict[str, Any]) -> set[int]:
     return years
 
 
-def prefer_named(question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+def prefer_named(named: Named, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
     """A question that names a State, a UPR cycle or a year prefers documents ABOUT it.
 
     Per criterion, when some candidates' metadata matches what the question names,
@@ -276,17 +285,23 @@ def prefer_named(question: str, nodes: list[NodeWithScore]) -> list[NodeWithScor
     metadata is silent on it keep their place. Metadata is language-neutral, so this
     also works where the words cannot match: "Campuchia" finds the Cambodia report,
     "second UPR cycle" the Vietnamese news about chu kỳ II."""
-    named = Named.of(question)
-    verdicts = [named.verdicts(n.node.metadata, n.node.get_content()) for n in nodes]
-    steps = [0.0] * len(nodes)
-    for criterion in range(len(Named.CRITERIA)):
-        if any(v[criterion] is True for v in verdicts):
-            for i, v in enumerate(verdicts):
-                steps[i] += PREFERENCE_STEP if v[criterion] is False else 0.0
+    steps = [PREFERENCE_STEP * n for n in off_topic(named, nodes)]
     if not any(steps):
         return nodes
     rescored = [NodeWithScore(node=n.node, score=(n.score or 0.0) - s) for n, s in zip(nodes, steps, strict=True)]
     return sorted(rescored, key=lambda n: n.score or 0.0, reverse=True)
+
+
+def off_topic(named: Named, nodes: list[NodeWithScore]) -> list[int]:
+    """For each candidate, on how many criteria its metadata contradicts what the question
+    names (counted only for a criterion that some candidate meets)."""
+    verdicts = [named.verdicts(n.node.metadata, n.node.get_content()) for n in nodes]
+    counts = [0] * len(nodes)
+    for criterion in range(len(Named.CRITERIA)):
+        if any(v[criterion] is True for v in verdicts):
+            for i, v in enumerate(verdicts):
+                counts[i] += v[criterion] is False
+    return counts
 
 
 def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithScore]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from index.tokenize import WORD, fold
 
@@ -86,5 +87,11 @@ _CYCLE_PATTERNS = (
 
 def cycles_in(text: str) -> set[int]:
     """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
-    folded = " ".join(fold(text).split())
+    folded = _folded_line(text)
     return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
+
+
+@lru_cache(maxsize=2048)
+def _folded_line(text: str) -> str:
+    """Folded text on one line (cached: retrieval asks about the same candidate passages often)."""
+    return " ".join(fold(text).split())

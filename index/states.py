@@ -206,8 +206,13 @@ def mentions_state(text: str, name: str) -> bool:
     """Whether ``text`` contains a spelling (English or Vietnamese, diacritics folded) of the
     State ``name``. Cheaper than ``find_states`` and more permissive: a short Vietnamese name
     inside a longer word counts ('Anh' in 'tiếng Anh'), so use it to include, not to exclude."""
-    padded = f" {_fold(text)} "
+    padded = _padded_words(text)
     return any(f" {key} " in padded for key in _spellings(canonical_state(name) or name))
+
+
+@lru_cache(maxsize=2048)
+def _padded_words(text: str) -> str:
+    return f" {_fold(text)} "
 
 
 @lru_cache(maxsize=512)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import QueryOptions
+from assistant.config import QueryOptions, Settings
 from assistant.retrieval import typed_without_diacritics
 from assistant.service import Assistant
 from ingest.chunking import page_at
-from tests.conftest import SEED_241
+from tests.conftest import SAMPLE, SEED_241, SHARED
 
 pytestmark = pytest.mark.slow
 Q_VI = "Việt Nam chấp thuận bao nhiêu khuyến nghị UPR chu kỳ III?"
@@ -89,6 +89,27 @@ def test_question_naming_a_cycle_prefers_that_cycles_report(sample_assistant: As
 
     assert first_report("dense") == "vietnam2009.pdf"
     assert first_report("hybrid") == "vietnam2014.pdf"
+
+
+@pytest.fixture(scope="module")
+def with_malaysia(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The sample corpus (Vietnamese news about Viet Nam) plus Malaysia's two UN reports."""
+    assistant = Assistant(Settings.from_env(data_dir=tmp_path_factory.mktemp("malaysia") / "data"))
+    reports = [SHARED / "corpus" / "un-wg-reports" / f"malaysia{year}.pdf" for year in (2009, 2013)]
+    assert len(assistant.ingest([SAMPLE, *reports]).by_status("indexed")) == 9
+    return assistant
+
+
+def test_vietnamese_question_about_another_state_finds_its_english_report(with_malaysia: Assistant) -> None:
+    """The dense model ranks Vietnamese news first for a Vietnamese question, whatever it asks;
+    the passages ABOUT Malaysia are English, so the keyword ranking (which can only match the
+    Vietnamese news) must not count, and the report of the named cycle leads."""
+    question = "Ai là trưởng đoàn Ma-lai-xi-a tại phiên rà soát UPR chu kỳ I?"
+    passages, trace = with_malaysia.retrieve_with_trace(question, QueryOptions())
+    assert trace.keyword_weight == 0.0
+    assert passages[0].file_name == "malaysia2009.pdf"
+    second = with_malaysia.search(question.replace("chu kỳ I?", "chu kỳ II?"))
+    assert second[0].file_name == "malaysia2013.pdf"
 
 
 def test_filters_exclude_what_they_should(sample_assistant: Assistant) -> None:

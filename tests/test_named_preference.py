@@ -21,6 +21,10 @@ def _node(cid: str, score: float, meta: dict[str, object], text: str = "text") -
     return NodeWithScore(node=TextNode(id_=cid, text=text, metadata=meta), score=score)
 
 
+def _prefer(question: str, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
+    return prefer_named(Named.of(question), nodes)
+
+
 def _ids(nodes: list[NodeWithScore]) -> list[str]:
     return [n.node.node_id for n in nodes]
 
@@ -44,19 +48,19 @@ def test_document_years_take_the_date_and_the_session_year() -> None:
 
 def test_the_report_of_the_named_cycle_overtakes_a_near_tie() -> None:
     nodes = [_node("a", 1 / 60, REPORT_2009), _node("b", 1 / 61, REPORT_2014)]
-    ranked = prefer_named("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)
+    ranked = _prefer("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)
     assert _ids(ranked) == ["b", "a"]
     assert ranked[1].score == 1 / 60 - PREFERENCE_STEP
 
 
 def test_a_year_matches_the_report_of_that_year() -> None:
     nodes = [_node("a", 1 / 60, REPORT_2014), _node("b", 1 / 61, REPORT_2009)]
-    assert _ids(prefer_named("Phái đoàn Việt Nam năm 2009 gồm bao nhiêu thành viên?", nodes)) == ["b", "a"]
+    assert _ids(_prefer("Phái đoàn Việt Nam năm 2009 gồm bao nhiêu thành viên?", nodes)) == ["b", "a"]
 
 
 def test_the_preference_does_not_override_strong_evidence() -> None:
     nodes = [_node("a", 1 / 60, REPORT_2009), _node("b", 1 / 80, REPORT_2014)]
-    assert _ids(prefer_named("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)) == ["a", "b"]
+    assert _ids(_prefer("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)) == ["a", "b"]
 
 
 def test_a_passage_that_speaks_of_the_named_cycle_keeps_its_place() -> None:
@@ -64,26 +68,26 @@ def test_a_passage_that_speaks_of_the_named_cycle_keeps_its_place() -> None:
     about_iii = _node("news", 1 / 60, NEWS_CYCLE_4, "Trong chu kỳ III, Việt Nam chấp thuận 241 khuyến nghị.")
     other_news = _node("other", 1 / 61, NEWS_CYCLE_4, "Chuẩn bị báo cáo quốc gia chu kỳ IV.")
     report = _node("r", 1 / 62, {**NEWS_CYCLE_4, "cycle": 3})
-    ranked = prefer_named("What acceptance rate did Viet Nam reach in UPR cycle III?", [about_iii, other_news, report])
+    ranked = _prefer("What acceptance rate did Viet Nam reach in UPR cycle III?", [about_iii, other_news, report])
     assert _ids(ranked) == ["news", "r", "other"]
 
 
 def test_documents_silent_on_a_criterion_keep_their_place() -> None:
     nodes = [_node("plan", 1 / 60, PLAN), _node("a", 1 / 61, REPORT_2009), _node("b", 1 / 62, REPORT_2014)]
-    ranked = prefer_named("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)
+    ranked = _prefer("Who headed Viet Nam's delegation in the second UPR cycle?", nodes)
     assert _ids(ranked) == ["plan", "b", "a"]
     assert ranked[0].score == 1 / 60
 
 
 def test_nothing_moves_when_no_candidate_matches() -> None:
     nodes = [_node("a", 1 / 60, REPORT_2009), _node("b", 1 / 61, CAMBODIA)]
-    assert prefer_named("What did Belize say in its fourth UPR cycle?", nodes) == nodes
-    assert prefer_named("What is the UPR?", nodes) == nodes
+    assert _prefer("What did Belize say in its fourth UPR cycle?", nodes) == nodes
+    assert _prefer("What is the UPR?", nodes) == nodes
 
 
 def test_a_state_in_vietnamese_finds_the_report_about_it() -> None:
     nodes = [_node("vn", 1 / 60, REPORT_2009), _node("kh", 1 / 61, CAMBODIA)]
-    assert _ids(prefer_named("Hiến pháp năm nào của Campuchia đã bãi bỏ án tử hình?", nodes)) == ["kh", "vn"]
+    assert _ids(_prefer("Hiến pháp năm nào của Campuchia đã bãi bỏ án tử hình?", nodes)) == ["kh", "vn"]
 
 
 def test_vietnamese_news_is_about_viet_nam_unless_it_names_the_state_asked_about() -> None:
@@ -92,11 +96,11 @@ def test_vietnamese_news_is_about_viet_nam_unless_it_names_the_state_asked_about
     news = _node("news", 1 / 60, NEWS_CYCLE_4, "Việt Nam chấp thuận 241 khuyến nghị.")
     news_on_malaysia = _node("news-my", 1 / 61, NEWS_CYCLE_4, "Ma-lai-xi-a đã trình bày báo cáo quốc gia.")
     report = _node("my", 1 / 62, {"country": "Malaysia", "cycle": 1, "session": 4, "language": "en"})
-    ranked = prefer_named("Ai là trưởng đoàn Ma-lai-xi-a tại phiên rà soát UPR?", [news, news_on_malaysia, report])
+    ranked = _prefer("Ai là trưởng đoàn Ma-lai-xi-a tại phiên rà soát UPR?", [news, news_on_malaysia, report])
     assert _ids(ranked) == ["news-my", "my", "news"]
-    assert _ids(prefer_named("Việt Nam và Ma-lai-xi-a đã hợp tác thế nào?", [news, report])) == ["news", "my"]
+    assert _ids(_prefer("Việt Nam và Ma-lai-xi-a đã hợp tác thế nào?", [news, report])) == ["news", "my"]
     english_plan = _node("plan", 1 / 60, {"language": "en"}, "A national plan.")
-    assert _ids(prefer_named("What did Malaysia say?", [english_plan, report])) == ["plan", "my"]
+    assert _ids(_prefer("What did Malaysia say?", [english_plan, report])) == ["plan", "my"]
 
 
 def test_implementing_a_cycles_recommendations_also_matches_later_cycles() -> None:
@@ -108,6 +112,6 @@ def test_implementing_a_cycles_recommendations_also_matches_later_cycles() -> No
     ]
     asked = "What progress did Viet Nam report on implementing the recommendations of its first review?"
     assert Named.of(asked).later_cycles_too
-    assert _ids(prefer_named(asked, nodes)) == ["2014", "2009", "cambodia"]
+    assert _ids(_prefer(asked, nodes)) == ["2014", "2009", "cambodia"]
     plain = "Who headed Viet Nam's delegation at its first review?"
-    assert _ids(prefer_named(plain, nodes)) == ["2009", "cambodia", "2014"]
+    assert _ids(_prefer(plain, nodes)) == ["2009", "cambodia", "2014"]
