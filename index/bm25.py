@@ -56,6 +56,8 @@ class Segment:
     values: dict[str, list[Any]]  # per field: the distinct values, by code
     path: Path | None = None
     _codes: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+    # The last filter's rows: a filtered hybrid search asks twice (keyword scores, dense ids).
+    _last_mask: tuple[tuple[Condition, ...], np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
@@ -70,7 +72,18 @@ class Segment:
         return self.rows[start:end], self.tf[start:end]
 
     def mask(self, conditions: Sequence[Condition]) -> np.ndarray:
-        """Rows whose metadata satisfies every condition (as ``index.filters.matches`` decides)."""
+        """Rows whose metadata satisfies every condition (as ``index.filters.matches`` decides).
+        Read-only: the array is shared with the next call for the same conditions."""
+        key = tuple(conditions)
+        last = self._last_mask
+        if last is not None and last[0] == key:
+            return last[1]
+        keep = self._mask(key)
+        keep.flags.writeable = False
+        self._last_mask = (key, keep)
+        return keep
+
+    def _mask(self, conditions: Sequence[Condition]) -> np.ndarray:
         keep = np.ones(self.size, dtype=bool)
         for c in conditions:
             if c.field not in self.columns:

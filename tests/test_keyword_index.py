@@ -188,6 +188,10 @@ def test_filter_columns_agree_with_the_metadata_predicate(catalog: Catalog, tmp_
         conditions = parse_filters(spec)
         expected = [matches(meta[cid], conditions) for cid in segment.ids]
         assert segment.mask(conditions).tolist() == expected, spec
+        assert segment.mask(parse_filters(spec)).tolist() == expected, spec  # the cached answer
+    # A filtered hybrid search asks twice (keyword scores, dense ids): the second time is free.
+    first = segment.mask(parse_filters(["cycle=1", "type=plan"]))
+    assert segment.mask(parse_filters(["cycle=1", "type=plan"])) is first and not first.flags.writeable
 
 
 def test_ties_are_ranked_by_chunk_id_whatever_the_segments(catalog: Catalog, tmp_path: Path) -> None:
