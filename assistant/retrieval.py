@@ -6,6 +6,10 @@ weight depends on its own confidence (the share of the question's terms its best
 contains) and on the question's language; the dense ranking always counts fully. A
 Vietnamese question typed without diacritics is the exception: the dense model reads it
 poorly while the keyword index folds diacritics on both sides, so BM25 counts double there.
+
+After fusion, a question that names a State, a UPR cycle or a year prefers the passages whose
+document metadata matches it (``prefer_named``): metadata is language-neutral, so this is the
+part of the ranking that works across languages where BM25 cannot.
 """
 
 from __future__ import annotations
@@ -249,12 +253,12 @@ class Named:
         """A passage matches when its document's cycle is a named cycle, its document's year a
         named year, or the passage itself speaks of a named cycle (a news item filed under
         cycle IV may report the results of cycle III)."""
-        cycle = meta.get("cycle") if self.cycles else None
+        cycle = _number(meta.get("cycle")) if self.cycles else None
         years = document_years(meta) if self.years else set()
         if cycle is None and not years:
             return None
-        later = self.later_cycles_too and cycle is not None and int(cycle) > min(self.cycles)
-        if (cycle is not None and int(cycle) in self.cycles) or later or years & self.years:
+        later = self.later_cycles_too and cycle is not None and cycle > min(self.cycles)
+        if (cycle is not None and cycle in self.cycles) or later or years & self.years:
             return True
         return bool(self.cycles and cycles_in(text) & self.cycles)
 
@@ -270,11 +274,19 @@ def document_years(meta: dict[str, Any]) -> set[int]:
     date = meta.get("date")
     if isinstance(date, str) and date[:4].isdigit():
         years.add(int(date[:4]))
-    session = meta.get("session")
-    held = year_of_session(int(session)) if isinstance(session, int | str) and str(session).isdigit() else None
+    held = year_of_session(_number(meta.get("session")))
     if held:
         years.add(held)
     return years
+
+
+def _number(value: object) -> int | None:
+    """A whole-number metadata value (cycle, session), None when it is missing or not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
 
 
 def prefer_named(named: Named, nodes: list[NodeWithScore]) -> list[NodeWithScore]:

@@ -44,6 +44,12 @@ def test_document_years_take_the_date_and_the_session_year() -> None:
     assert document_years({"date": "2010-01-04", "session": 6}) == {2009, 2010}  # reviewed Dec 2009
     assert document_years({"session": 5}) == {2009}
     assert document_years(PLAN) == set()
+    assert document_years({"session": "18", "date": "n.d."}) == {2014}
+
+
+def test_metadata_that_is_not_a_number_counts_as_silent() -> None:
+    assert Named.of("chu kỳ II").verdicts({"cycle": "III"}, "text") == (None, None)
+    assert Named.of("chu kỳ II").verdicts({"cycle": "2"}, "text") == (None, True)
 
 
 def test_the_report_of_the_named_cycle_overtakes_a_near_tie() -> None:
