@@ -69,6 +69,14 @@ def _one_line(exc: BaseException) -> str:
 CONNECT_TIMEOUT_S = 10.0
 OWNER_KEY = "upr:catalog"  # collection metadata: the instance id of the catalog it belongs to
 HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 128, "hnsw:construction_ef": 200}
+# Chroma's HNSW answer is approximate and, below its sync threshold (1,000 items), the graph is
+# rebuilt in every process (chroma-core/chroma#2675, #3638): over the 622-chunk eval index the
+# same query vector got a different 38th-40th neighbour from one run to the next, so a
+# borderline passage was among the hybrid candidates or not. A small collection is therefore
+# searched whole (asking for every item makes the search exhaustive, and costs little there);
+# a large one is asked for twice the candidates, and the best ``top_k`` kept.
+EXACT_MAX = 2000
+OVERFETCH = 2
 
 
 class VectorIndex:
@@ -144,25 +152,32 @@ class VectorIndex:
         own filter lists every matching id from its metadata tables first (0.2 s at 100k
         chunks, 3 s at 1M for a filter a fifth of the collection meets). A Chroma server gets
         the filter itself: the id list would travel with every request."""
-        if self.count() == 0:
+        count = self.count()
+        if count == 0:
             return []
-        if conditions and allowed is not None and not self.remote:
-            ids = allowed()
-            if not ids:
-                return []
+        if conditions and (allowed is None or self.remote):  # Chroma's own metadata filter
             with _store_errors():
-                got = self.collection.query(
-                    query_embeddings=[embedding], n_results=min(top_k, len(ids)), ids=ids, include=["distances"]
+                result = self.store.query(
+                    VectorStoreQuery(
+                        query_embedding=embedding,
+                        similarity_top_k=top_k * OVERFETCH,
+                        filters=to_metadata_filters(list(conditions)),
+                    )
                 )
-            # the similarity llama-index's ChromaVectorStore reports (exp(-distance)), as below
-            return [(cid, math.exp(-d)) for cid, d in zip(got["ids"][0], got["distances"][0])]
+            return list(zip(result.ids or [], result.similarities or []))[:top_k]
+        ids = allowed() if conditions and allowed is not None else None
+        if ids is not None and not ids:
+            return []
+        wanted = count if count <= EXACT_MAX else top_k * OVERFETCH
         with _store_errors():
-            result = self.store.query(
-                VectorStoreQuery(
-                    query_embedding=embedding, similarity_top_k=top_k, filters=to_metadata_filters(list(conditions))
-                )
+            got = self.collection.query(
+                query_embeddings=[embedding],
+                n_results=min(wanted, len(ids)) if ids is not None else wanted,
+                ids=ids,
+                include=["distances"],
             )
-        return list(zip(result.ids or [], result.similarities or []))
+        # the similarity llama-index's ChromaVectorStore reports (exp(-distance)), as above
+        return [(cid, math.exp(-d)) for cid, d in zip(got["ids"][0], got["distances"][0])][:top_k]
 
     def drop(self) -> None:
         """Delete the whole collection (a throw-away index on a shared server)."""

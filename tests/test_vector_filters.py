@@ -57,3 +57,18 @@ def test_a_server_gets_the_filter_not_the_id_list(store, monkeypatch) -> None:  
     q = np.ones(DIM).tolist()
     hits = index.query(q, K, [Condition("half", "==", 1)], lambda: listed.append(True) or [])  # type: ignore[func-returns-value]
     assert not listed and len(hits) == K and all(int(c[1:]) % 2 == 1 for c, _ in hits)
+
+
+def test_an_unfiltered_search_of_a_small_collection_is_exact(tmp_path: Path) -> None:
+    """Below Chroma's sync threshold the HNSW graph is rebuilt in every process and its answer's
+    tail varied between runs; a small collection is searched whole, so the top k is exact."""
+    n, dim, k = 990, 768, 40
+    emb = np.random.default_rng(11).normal(size=(n, dim)).astype(np.float32)
+    index = VectorIndex(connect(tmp_path / "chroma"), "small")
+    index.collection.upsert(ids=[f"c{i}" for i in range(n)], embeddings=emb.tolist())
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        q = rng.normal(size=dim).astype(np.float32)
+        want = [f"c{i}" for i in np.argsort(-(unit @ (q / np.linalg.norm(q))))[:k]]
+        assert [cid for cid, _ in index.query(q.tolist(), k)] == want
