@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, ClassVar
+from typing import Any
 
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
@@ -29,7 +29,7 @@ from assistant.types import document_id
 from index.catalog import Catalog
 from index.filters import Condition
 from index.keyword import KeywordIndex
-from index.states import canonical_state, find_states, mentions_state, state_key
+from index.states import find_states, mentions_state, state_key
 from index.tokenize import fold
 from index.vector import VectorIndex
 from ingest.metadata import detect_language, year_of_session
@@ -216,7 +216,6 @@ class Named:
     years: frozenset[int]
     # Implementation of one cycle's recommendations is reported in the next cycle's documents.
     later_cycles_too: bool = False
-    CRITERIA: ClassVar[tuple[str, ...]] = ("state", "time")
 
     @classmethod
     def of(cls, question: str) -> Named:
@@ -263,21 +262,13 @@ class Named:
         return bool(self.cycles and cycles_in(text) & self.cycles)
 
 
-@lru_cache(maxsize=4096)
-def _subject_key(subject: str) -> str:
-    return state_key(canonical_state(subject) or subject)
+_subject_key = lru_cache(maxsize=4096)(state_key)  # every spelling of a State, one key
 
 
 def document_years(meta: dict[str, Any]) -> set[int]:
-    """Years a document is dated to: its date, and for a Working Group report the session's year."""
-    years = set()
-    date = meta.get("date")
-    if isinstance(date, str) and date[:4].isdigit():
-        years.add(int(date[:4]))
-    held = year_of_session(_number(meta.get("session")))
-    if held:
-        years.add(held)
-    return years
+    """Years a passage's document is dated to: its date's year (the ``year`` ingest stores on
+    every chunk), and for a Working Group report the year its session was held."""
+    return {y for y in (_number(meta.get("year")), year_of_session(_number(meta.get("session")))) if y}
 
 
 def _number(value: object) -> int | None:
@@ -309,10 +300,9 @@ def off_topic(named: Named, nodes: list[NodeWithScore]) -> list[int]:
     names (counted only for a criterion that some candidate meets)."""
     verdicts = [named.verdicts(n.node.metadata, n.node.get_content()) for n in nodes]
     counts = [0] * len(nodes)
-    for criterion in range(len(Named.CRITERIA)):
-        if any(v[criterion] is True for v in verdicts):
-            for i, v in enumerate(verdicts):
-                counts[i] += v[criterion] is False
+    for column in zip(*verdicts):  # one criterion across the candidates
+        if True in column:
+            counts = [count + (verdict is False) for count, verdict in zip(counts, column, strict=True)]
     return counts
 
 

@@ -10,9 +10,9 @@ from llama_index.core.schema import NodeWithScore, TextNode
 
 from assistant.retrieval import PREFERENCE_STEP, Named, document_years, prefer_named
 
-REPORT_2009 = {"country": "Viet Nam", "cycle": 1, "session": 5, "date": "2009-10-05", "language": "en"}
-REPORT_2014 = {"country": "Viet Nam", "cycle": 2, "session": 18, "date": "2014-04-02", "language": "en"}
-CAMBODIA = {"country": "Cambodia", "cycle": 1, "session": 6, "date": "2010-01-04", "language": "en"}
+REPORT_2009 = {"country": "Viet Nam", "cycle": 1, "session": 5, "date": "2009-10-05", "year": 2009, "language": "en"}
+REPORT_2014 = {"country": "Viet Nam", "cycle": 2, "session": 18, "date": "2014-04-02", "year": 2014, "language": "en"}
+CAMBODIA = {"country": "Cambodia", "cycle": 1, "session": 6, "date": "2010-01-04", "year": 2010, "language": "en"}
 NEWS_CYCLE_4 = {"cycle": 4, "date": None, "language": "vi"}
 PLAN = {"cycle": None, "date": None, "language": "vi"}
 
@@ -40,8 +40,8 @@ def test_named_reads_states_cycles_and_years_in_both_languages() -> None:
 
 def test_document_years_take_the_date_and_the_session_year() -> None:
     assert document_years(REPORT_2014) == {2014}
-    assert document_years({"date": "2013-12-11", "session": 17}) == {2013}
-    assert document_years({"date": "2010-01-04", "session": 6}) == {2009, 2010}  # reviewed Dec 2009
+    assert document_years({"date": "2013-12-11", "year": 2013, "session": 17}) == {2013}
+    assert document_years({"date": "2010-01-04", "year": 2010, "session": 6}) == {2009, 2010}  # reviewed Dec 2009
     assert document_years({"session": 5}) == {2009}
     assert document_years(PLAN) == set()
     assert document_years({"session": "18", "date": "n.d."}) == {2014}
