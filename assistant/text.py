@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from index.tokenize import WORD, fold
+from index.tokenize import WORD, fold, fold_passage
 
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
 _FRAGMENT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]+\.|[A-Z]\.|\(?[a-z]\))$")
@@ -87,11 +86,5 @@ _CYCLE_PATTERNS = (
 
 def cycles_in(text: str) -> set[int]:
     """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
-    folded = _folded_line(text)
+    folded = " ".join(fold_passage(text).split())
     return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
-
-
-@lru_cache(maxsize=2048)
-def _folded_line(text: str) -> str:
-    """Folded text on one line (cached: retrieval asks about the same candidate passages often)."""
-    return " ".join(fold(text).split())

@@ -9,7 +9,7 @@ import unicodedata
 from functools import lru_cache
 
 from index.filters import name_key
-from index.tokenize import fold
+from index.tokenize import fold, fold_passage
 
 # UN short names of the member and observer States, as recommendations name them.
 UN_STATES: tuple[str, ...] = tuple(
@@ -165,7 +165,10 @@ _CUES_AFTER = ("khuyen nghi", "da khuyen nghi", "de nghi", "kien nghi")
 
 def _fold(text: str, keep_marks: bool = False) -> str:
     """Lower case, words only; diacritics removed unless ``keep_marks`` (then NFC)."""
-    text = unicodedata.normalize("NFC", text).lower() if keep_marks else fold(text)
+    return _words(unicodedata.normalize("NFC", text).lower() if keep_marks else fold(text))
+
+
+def _words(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text).split())
 
 
@@ -206,13 +209,8 @@ def mentions_state(text: str, name: str) -> bool:
     """Whether ``text`` contains a spelling (English or Vietnamese, diacritics folded) of the
     State ``name``. Cheaper than ``find_states`` and more permissive: a short Vietnamese name
     inside a longer word counts ('Anh' in 'tiếng Anh'), so use it to include, not to exclude."""
-    padded = _padded_words(text)
+    padded = f" {_words(fold_passage(text))} "  # _fold(text), the folding cached per passage
     return any(f" {key} " in padded for key in _spellings(canonical_state(name) or name))
-
-
-@lru_cache(maxsize=2048)
-def _padded_words(text: str) -> str:
-    return f" {_fold(text)} "
 
 
 @lru_cache(maxsize=512)

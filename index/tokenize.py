@@ -26,6 +26,13 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=2048)
+def fold_passage(text: str) -> str:
+    """``fold`` of a passage, cached: at each question, retrieval reads the candidates' text for
+    the cycles and the States it speaks of (``assistant.text.cycles_in``, ``index.states``)."""
+    return fold(text)
+
+
 @lru_cache(maxsize=1)
 def _stemmer():  # type: ignore[no-untyped-def]
     try:
