@@ -13,7 +13,7 @@ import re
 from assistant.sources import Source
 from assistant.text import contains_folded, cycles_in, numbers, overlap, split_sentences
 from assistant.types import Citation
-from index.states import find_states
+from index.states import VIET_NAM, find_states
 from ingest.chunking import page_at
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -67,7 +67,7 @@ def _other_states(claim: str, source: Source, co_cited: tuple[Source, ...]) -> s
         return set()
     implicit = {source.passage.metadata.get("country") or ""}
     if source.passage.metadata.get("language") == "vi":
-        implicit.add("Viet Nam")
+        implicit.add(VIET_NAM)
     return named - in_text - implicit
 
 

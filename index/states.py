@@ -125,6 +125,10 @@ def _spelling_key(name: str) -> str:
     return name_key(name)
 
 
+# The State a Vietnamese page is about when it names none: the Vietnamese news and plans this
+# project reads are about Viet Nam (used by retrieval's State preference and the citation check).
+VIET_NAM = "Viet Nam"
+
 # Vietnamese names of States (as Vietnamese news and staff write them) -> UN short name.
 VI_NAMES: dict[str, str] = {
     "Việt Nam": "Viet Nam", "Đức": "Germany", "Pháp": "France", "Mỹ": "United States of America",
