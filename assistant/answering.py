@@ -85,12 +85,14 @@ class Answerer:
             return
         if backend == "extractive":
             sources = make_sources(standalone, passages, len(passages))
+            base.context = [s.window for s in sources]
             timings["generation_s"] = 0.0
             yield self._finish(base, extractive_answer(standalone, sources), sources, language, standalone)[0]
             return
         else:
             limit = min(len(passages), self.settings.llm_sources)
             sources = make_sources(standalone, passages, limit, self.settings.llm_window_chars)
+            base.context = [s.window for s in sources]
             # The model reads "chấp thuận" where the user typed "chap thuan" (the passages spell it).
             asked = restore_diacritics(standalone, [p.text for p in passages]) if language == "vi" else standalone
             raw = yield from self._generate(backend, asked, sources, language, timings)

@@ -72,6 +72,7 @@ class Answer:
     standalone_question: str = ""
     notes: list[str] = field(default_factory=list)
     evidence: dict[str, float] = field(default_factory=dict)  # retrieval scores behind a refusal decision
+    context: list[str] = field(default_factory=list)  # the source windows the backend read, in order
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of ``upr ask --json``."""
@@ -89,4 +90,5 @@ class Answer:
             "standalone_question": self.standalone_question,
             "notes": self.notes,
             "evidence": self.evidence,
+            "context": self.context,
         }

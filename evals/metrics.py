@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
-from evals.dataset import EvalItem, text_contains
+from evals.dataset import EvalItem, normalize_for_match, text_contains
 
 Citation = Mapping[str, Any]
 
@@ -26,6 +26,8 @@ HIGHER_IS_BETTER = (
     "refusal_accuracy",
     "citation_precision",
     "cited_share",
+    "evidence_recall@5",
+    "context_recall",
 )
 LOWER_IS_BETTER = ("false_refusal_rate",)
 LATENCY_METRICS = ("latency_p50_s", "latency_p95_s")
@@ -76,6 +78,30 @@ def must_contain_recall(answer: str, must_contain: Sequence[str]) -> float:
         return 1.0
     found = sum(1 for fact in must_contain if text_contains(answer, fact))
     return found / len(must_contain)
+
+
+def _squeezed(text: str) -> str:
+    """Folded text without any whitespace: PDF extraction splits and joins words differently
+    ("measure s", "bett erment"), so an evidence sentence is matched letter for letter."""
+    return "".join(normalize_for_match(text).split())
+
+
+def evidence_recall(evidence: Sequence[str], passages: Sequence[str]) -> float | None:
+    """Share of the evidence sentences that some passage contains (passage-level recall: for a
+    multi-document item, were the passages of every compared item retrieved?); None without evidence."""
+    if not evidence:
+        return None
+    texts = [_squeezed(p) for p in passages]
+    return sum(1 for e in evidence if any(_squeezed(e) in t for t in texts)) / len(evidence)
+
+
+def context_recall(must_contain: Sequence[str], context: Sequence[str]) -> float | None:
+    """Share of the key facts in what the answering backend read (the windows shown to the
+    model): a fact missing here cannot be in a grounded answer; None without key facts."""
+    if not must_contain:
+        return None
+    joined = "\n".join(context)
+    return sum(1 for fact in must_contain if text_contains(joined, fact)) / len(must_contain)
 
 
 def refusal_correct(item: EvalItem, refused: bool) -> bool | None:
@@ -140,6 +166,8 @@ def _verdicts(
     answer: str,
     refused: bool,
     citations: list[dict[str, Any]],
+    passages: Sequence[str],
+    context: Sequence[str] | None,
 ) -> dict[str, float | bool | None]:
     """Per-question scores; metrics that do not apply to the item are None."""
     if not item.answerable:
@@ -157,6 +185,8 @@ def _verdicts(
         "false_refusal": false_refusal(item, refused),
         "citation_precision": citation_precision(citations, item),
         "has_valid_citation": has_valid_citation(citations, item),
+        "evidence_recall@5": evidence_recall(item.evidence, passages[:5]),
+        "context_recall": context_recall(item.must_contain, context) if context is not None else None,
     }
 
 
@@ -167,8 +197,11 @@ def score_item(
     refused: bool,
     citations: Sequence[Citation],
     latency_s: float | None,
+    passages: Sequence[str] = (),
+    context: Sequence[str] | None = None,
 ) -> QuestionRecord:
-    """Score one system response against its eval item."""
+    """Score one system response against its eval item. ``passages``: the texts of the ranked
+    passages; ``context``: the texts the backend read (None when it read none, e.g. records)."""
     retrieved = [_file_name(s) for s in retrieved_files]
     cites = [dict(c) for c in citations]
     return QuestionRecord(
@@ -183,7 +216,7 @@ def score_item(
         citations=cites,
         must_contain=list(item.must_contain),
         latency_s=latency_s,
-        verdicts=_verdicts(item, retrieved, answer, refused, cites),
+        verdicts=_verdicts(item, retrieved, answer, refused, cites, passages, context),
     )
 
 
@@ -221,6 +254,8 @@ def aggregate(records: Sequence[QuestionRecord]) -> dict[str, float | int | None
         "false_refusal_rate": _mean(v["false_refusal"] for v in answerable),
         "citation_precision": _mean(v["citation_precision"] for v in answerable),
         "cited_share": _mean(v["has_valid_citation"] for v in answerable),
+        "evidence_recall@5": _mean(v["evidence_recall@5"] for v in answerable),
+        "context_recall": _mean(v["context_recall"] for v in answerable),
         "latency_p50_s": percentile(latencies, 0.5),
         "latency_p95_s": percentile(latencies, 0.95),
     }

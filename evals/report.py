@@ -16,6 +16,8 @@ SHOWN = [
     "false_refusal_rate",
     "citation_precision",
     "cited_share",
+    "evidence_recall@5",
+    "context_recall",
 ]
 
 

@@ -121,7 +121,16 @@ def _one(assistant: Assistant, item: EvalItem, config: EvalConfig) -> QuestionRe
         {"source": c.source, "quote": c.quote, "text": _passage_text(answer, c.chunk_id), "n": n}
         for n, c in cited.items()
     ]
-    record = score_item(item, [p.file_name for p in ranked], answer.answer, answer.refused, citations, latency)
+    record = score_item(
+        item,
+        [p.file_name for p in ranked],
+        answer.answer,
+        answer.refused,
+        citations,
+        latency,
+        passages=[p.text for p in ranked],
+        context=answer.context or None,  # a records answer reads no passages
+    )
     record.verdicts["timings"] = answer.timings  # type: ignore[assignment]
     record.verdicts["notes"] = answer.notes  # type: ignore[assignment]
     record.verdicts["evidence"] = answer.evidence  # type: ignore[assignment]

@@ -37,25 +37,33 @@ def test_checker_finds_no_problems(items, corpus_texts):
     assert check_eval_set(items, corpus_texts) == []
 
 
-def test_corpus_has_the_twelve_documents(corpus_texts):
-    # 5 news pages + 2 Viet Nam reports in data/sample; 4 reports + 1 CSV in evals/corpus.
-    assert len(corpus_texts) == 12
+def test_corpus_has_the_sixteen_documents(corpus_texts):
+    # 5 news pages + 2 Viet Nam reports in data/sample; 8 reports + 1 CSV in evals/corpus.
+    assert len(corpus_texts) == 16
     assert {"vietnam2009.pdf", "vietnam2014.pdf", "upr-info-sample.csv"} <= set(corpus_texts)
+    assert {
+        "bruneidarussalam2010.pdf",
+        "malaysia2009.pdf",
+        "malaysia2013.pdf",
+        "myanmar2011.pdf",
+    } <= set(corpus_texts)
 
 
 def test_set_size_types_and_languages(items):
     types = Counter(item.type for item in items)
     languages = Counter(item.language for item in items)
-    assert len(items) >= 60
-    assert types["unanswerable"] >= 8
-    assert set(types) == TYPES and min(types.values()) >= 5
+    assert len(items) >= 160
+    assert types["unanswerable"] >= 22
+    assert types["multi_doc"] >= 27
+    assert types["cross_lingual"] >= 23
+    assert set(types) == TYPES and min(types.values()) >= 16
     assert set(languages) == {"vi", "en"}
-    assert languages["vi"] / len(items) >= 0.4
+    assert languages["vi"] / len(items) >= 0.45
 
 
-def test_every_document_is_used_twice(items, corpus_texts):
+def test_every_document_is_used_three_times(items, corpus_texts):
     uses = Counter(source for item in items for source in set(item.source_ids))
-    assert {name: uses[name] for name in corpus_texts if uses[name] < 2} == {}
+    assert {name: uses[name] for name in corpus_texts if uses[name] < 3} == {}
 
 
 def test_no_diacritics_questions_have_none(items):

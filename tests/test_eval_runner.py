@@ -26,6 +26,8 @@ SUMMARY_KEYS = {
     "false_refusal_rate",
     "citation_precision",
     "cited_share",
+    "evidence_recall@5",
+    "context_recall",
     "latency_p50_s",
     "latency_p95_s",
 }
@@ -55,7 +57,7 @@ def test_shipped_set_has_no_regression_against_the_baseline(tmp_path: Path) -> N
     summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["overall"]) == SUMMARY_KEYS and summary["overall"]["n"] >= 60
     assert {"cross_lingual", "no_diacritics", "unanswerable"} <= set(summary["by_type"])
-    assert summary["fingerprint"]["documents"] == 12 and summary["backend"] == "extractive"
+    assert summary["fingerprint"]["documents"] == 16 and summary["backend"] == "extractive"
     assert summary["overall"]["hit@5"] >= 0.9
     assert (out / "report.md").exists() and (out / "metrics_by_type.png").stat().st_size > 1000
     assert len((out / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == summary["overall"]["n"]

@@ -12,6 +12,8 @@ from evals.metrics import (
     aggregate,
     citation_precision,
     compare,
+    context_recall,
+    evidence_recall,
     false_refusal,
     has_valid_citation,
     hit_at_k,
@@ -154,7 +156,7 @@ def test_aggregate_numbers_by_hand():
     assert set(result) == {
         "n", "hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "must_contain_recall",
         "refusal_accuracy", "false_refusal_rate", "citation_precision", "cited_share",
-        "latency_p50_s", "latency_p95_s",
+        "evidence_recall@5", "context_recall", "latency_p50_s", "latency_p95_s",
     }  # fmt: skip
     assert result["n"] == 4
     assert result["hit@1"] == 0.5 and result["mrr"] == 0.5
@@ -166,6 +168,25 @@ def test_aggregate_numbers_by_hand():
     assert result["cited_share"] == 0.5
     assert result["latency_p50_s"] == pytest.approx(2.5)
     assert result["latency_p95_s"] == pytest.approx(8.95)
+
+
+def test_evidence_recall_is_passage_level():
+    evidence = ["Viet Nam accepted 96 recommendations.", "The review was held on 5 February 2014."]
+    # PDF extraction splits words differently from ingest: matched without whitespace, folded
+    assert evidence_recall(evidence, ["... Viet Nam acc epted 96\nrecommendations. Other text."]) == 0.5
+    passages = ["viet nam accepted 96 recommendations.", "THE REVIEW was held on 5 February 2014."]
+    assert evidence_recall(evidence, passages) == 1.0
+    assert evidence_recall(evidence, ["Viet Nam accepted 97 recommendations."]) == 0.0
+    assert evidence_recall([], ["anything"]) is None
+
+
+def test_context_recall_counts_key_facts_shown_to_the_backend():
+    assert context_recall(["241", "291"], ["chấp thuận 241 khuyến nghị", "trên tổng số 291"]) == 1.0
+    assert context_recall(["241", "291"], ["chấp thuận 2410 khuyến nghị"]) == 0.0
+    assert context_recall([], ["x"]) is None
+    record = score_item(ANSWERABLE, [NEWS], "241 và 291.", False, [GOOD], 1.0, passages=["x"], context=["241"])
+    assert record.verdicts["context_recall"] == 0.5 and record.verdicts["evidence_recall@5"] == 0.0
+    assert score_item(ANSWERABLE, [NEWS], "241.", False, [GOOD], 1.0).verdicts["context_recall"] is None
 
 
 def test_aggregate_marks_inapplicable_metrics_none():
