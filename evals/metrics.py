@@ -244,6 +244,8 @@ def aggregate(records: Sequence[QuestionRecord]) -> dict[str, float | int | None
     latencies = [r.latency_s for r in records if r.latency_s is not None]
     return {
         "n": len(records),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
         "hit@1": _mean(v["hit@1"] for v in answerable),
         "hit@3": _mean(v["hit@3"] for v in answerable),
         "hit@5": _mean(v["hit@5"] for v in answerable),
@@ -306,23 +308,31 @@ def _worse(metric: str, before: float, after: float, tolerance: float) -> bool:
     return False
 
 
+def _denominator(metrics: Mapping[str, Any], metric: str) -> int:
+    """How many items a metric of one scope is the mean of (the scope's size if not recorded)."""
+    key = "n_unanswerable" if metric == "refusal_accuracy" else "n_answerable"
+    return int(metrics.get(key) or metrics.get("n") or 0)
+
+
 def compare(
     summary: Mapping[str, Any], baseline: Mapping[str, Any], tolerance: float = 0.02
 ) -> list[Regression]:
     """Regressions of a summary against a baseline summary, in every scope both share.
 
-    In a small scope one question is worth more than ``tolerance`` (1/10 in a scope of ten),
-    so there a drop counts only when it is worse than a single question changing its verdict.
+    A metric is a mean over the items it applies to (refusal accuracy over the unanswerable
+    ones, the rest over the answerable ones); where those are few, one question is worth more
+    than ``tolerance`` (1/25 over 25 items), so there a drop counts only when it is worse than a
+    single question changing its verdict.
     """
     regressions: list[Regression] = []
     current, previous = _scopes(summary), _scopes(baseline)
     for scope in sorted(current.keys() & previous.keys()):
-        n = current[scope].get("n") or 0
-        scope_tolerance = max(tolerance, 1.0 / n + 1e-9) if n else tolerance
         for metric in HIGHER_IS_BETTER + LOWER_IS_BETTER + LATENCY_METRICS:
             before, after = previous[scope].get(metric), current[scope].get(metric)
             if before is None or after is None:
                 continue
+            n = _denominator(current[scope], metric)
+            scope_tolerance = max(tolerance, 1.0 / n + 1e-9) if n else tolerance
             if _worse(metric, float(before), float(after), scope_tolerance):
                 regressions.append(Regression(metric, scope, float(before), float(after)))
     return regressions

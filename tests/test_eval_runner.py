@@ -16,6 +16,8 @@ from tests.conftest import REPO, SAMPLE, SEED_241
 pytestmark = pytest.mark.slow
 SUMMARY_KEYS = {
     "n",
+    "n_answerable",
+    "n_unanswerable",
     "hit@1",
     "hit@3",
     "hit@5",

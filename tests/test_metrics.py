@@ -154,11 +154,11 @@ def test_score_item_verdicts():
 def test_aggregate_numbers_by_hand():
     result = aggregate(make_records())
     assert set(result) == {
-        "n", "hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "must_contain_recall",
+        "n", "n_answerable", "n_unanswerable", "hit@1", "hit@3", "hit@5", "mrr", "ndcg@10", "must_contain_recall",
         "refusal_accuracy", "false_refusal_rate", "citation_precision", "cited_share",
         "evidence_recall@5", "context_recall", "latency_p50_s", "latency_p95_s",
     }  # fmt: skip
-    assert result["n"] == 4
+    assert (result["n"], result["n_answerable"], result["n_unanswerable"]) == (4, 2, 2)
     assert result["hit@1"] == 0.5 and result["mrr"] == 0.5
     assert result["ndcg@10"] == pytest.approx((1 / (1 + 1 / math.log2(3))) / 2)
     assert result["must_contain_recall"] == 0.5
@@ -209,7 +209,7 @@ def test_summarize_scopes():
 def test_compare_flags_drops_not_noise():
     baseline = summarize(make_records())
     for scope in (baseline["overall"], *baseline["by_type"].values(), *baseline["by_language"].values()):
-        scope["n"] = 100  # large scopes: the plain tolerance applies
+        scope.update(n=200, n_answerable=100, n_unanswerable=100)  # large: the plain tolerance applies
     assert compare(baseline, baseline) == []
 
     tiny = copy.deepcopy(baseline)
@@ -237,6 +237,19 @@ def test_compare_tolerates_one_question_in_a_small_scope_but_not_two():
     base = {"overall": {"n": 10, "hit@5": 0.9}}
     assert compare({"overall": {"n": 10, "hit@5": 0.8}}, base) == []
     assert compare({"overall": {"n": 10, "hit@5": 0.7}}, base)[0].metric == "hit@5"
+
+
+def test_compare_measures_one_question_against_the_items_a_metric_is_over():
+    # refusal accuracy is over the 25 unanswerable items of 168: one flip is 0.04, not 1/168
+    base = {"overall": {"n": 168, "n_answerable": 143, "n_unanswerable": 25, "refusal_accuracy": 0.16}}
+    one = {"overall": {**base["overall"], "refusal_accuracy": 0.12}}
+    two = {"overall": {**base["overall"], "refusal_accuracy": 0.08}}
+    assert compare(one, base) == []
+    assert [r.metric for r in compare(two, base)] == ["refusal_accuracy"]
+    # the answer-side metrics are over the 143 answerable ones: one flip is under the tolerance
+    answers = {"overall": {**base["overall"], "must_contain_recall": 0.60}}
+    assert compare({"overall": {**answers["overall"], "must_contain_recall": 0.59}}, answers) == []
+    assert compare({"overall": {**answers["overall"], "must_contain_recall": 0.57}}, answers)
 
 
 def test_compare_latency_needs_both_relative_and_absolute_rise():
