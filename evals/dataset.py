@@ -38,6 +38,8 @@ _PUNCT_FOLD = str.maketrans(
 )
 _WS = re.compile(r"\s+")
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+# "13 per cent" = "13 percent" = "13 phần trăm" = "13%" (after diacritics are folded)
+_PER_CENT = re.compile(r"(?<=\d)\s*(?:per ?cent|phan tram)\b|(?<=\d)\s+%")
 
 
 @dataclass
@@ -104,14 +106,15 @@ def normalize_for_match(text: str) -> str:
     """Fold text for lenient fact matching.
 
     NFC, lower case, Vietnamese diacritics removed (đ→d), typographic quotes and dashes
-    made ASCII, a comma between digits read as a decimal point ("84,7" → "84.7"), and
-    whitespace collapsed.
+    made ASCII, a comma between digits read as a decimal point ("84,7" → "84.7"), "per cent"
+    and "phần trăm" after a figure written "%", and whitespace collapsed.
     """
     text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
     decomposed = unicodedata.normalize("NFD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     text = unicodedata.normalize("NFC", text).translate(_PUNCT_FOLD)
     text = _DECIMAL_COMMA.sub(".", text)
+    text = _PER_CENT.sub("%", text)
     return collapse_whitespace(text)
 
 
