@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.roles import FROM, SUR, mention_roles
 from index.records import RecordFilter
 from index.states import _fold, _patterns, find_states
 from ingest.metadata import detect_language
@@ -97,15 +98,6 @@ _NOTED = re.compile(r"\b(?:noted?|rejected|reject|not (?:support|accept)\w*|did 
                     r"|khong (?:chap thuan|ung ho|chap nhan)|ghi nhan|bac bo|tu choi)\b")  # fmt: skip
 _SUPPORTED = re.compile(r"\b(?:support\w*|accept\w*|enjoy\w* the support|chap thuan|ung ho|chap nhan)\b")
 _PENDING = re.compile(r"\b(?:pending|will be examined|chua tra loi|xem xet)\b")
-# Verb cues after a State that make it the recommending State ("Germany recommended", "Đức đã khuyến nghị").
-_FROM_AFTER = re.compile(r"^(?:da |have |has |had )?(?:recommend|made|make|khuyen nghi|kien nghi|de nghi|de xuat)")
-_FROM_BEFORE = re.compile(r"(?:from|by|did|tu|cua)$")
-_SUR_BEFORE = re.compile(r"(?:to|for|of|cho|doi voi|voi|toi)$")
-_SUR_AFTER = re.compile(
-    r"^(?:da |has |have |did )?(?:receive|accept|support|note|reject|nhan|chap thuan|ung ho|ghi nhan|bac bo)"
-)
-
-
 @dataclass(frozen=True)
 class RecordsQuestion:
     """A question the records can answer: what to do and with which filter."""
@@ -125,7 +117,7 @@ def route(question: str) -> RecordsQuestion | None:
     if not intent:
         return None
     states = find_states(question)
-    sur, from_state = _roles(states, text)
+    sur, from_state = _roles(question)
     if sur is None and from_state is None and intent != "list_states" and not _YEAR.search(text):
         return None  # "how many recommendations?" of what? let retrieval find the context
     leftover = _strip_states(text, states)
@@ -168,22 +160,18 @@ def _response(text: str) -> str | None:
     return None
 
 
-def _roles(states: list[tuple[str, int]], text: str) -> tuple[str | None, str | None]:
-    """(State under review, recommending State) from the States the question names."""
-    words = text.split()
+def _roles(question: str) -> tuple[str | None, str | None]:
+    """(State under review, recommending State): the first State each role's cue names (at its
+    first mention); undecided States fill the roles left, in order."""
     sur = from_state = None
     undecided = []
-    for name, pos in states:
-        n = len(_fold(name).split()) if _fold(name) in text else 1
-        before = " ".join(words[max(0, pos - 2) : pos])
-        after = " ".join(words[pos + n : pos + n + 3])
-        if _FROM_AFTER.match(after):
+    first = {}
+    for name, _, role in mention_roles(question):
+        first.setdefault(name, role)
+    for name, role in first.items():
+        if role == FROM:
             from_state = from_state or name
-        elif _SUR_AFTER.match(after):
-            sur = sur or name
-        elif _FROM_BEFORE.search(before):
-            from_state = from_state or name
-        elif _SUR_BEFORE.search(before):
+        elif role == SUR:
             sur = sur or name
         else:
             undecided.append(name)

@@ -14,39 +14,35 @@ part of the ranking that works across languages where BM25 cannot.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Any
 
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from assistant.text import cycles_in
-from assistant.types import document_id
+from assistant.evidence import Evidence
+from assistant.named import Named
+from assistant.types import Passage, document_id
 from index.catalog import Catalog
 from index.filters import Condition
 from index.keyword import KeywordIndex
-from index.states import VIET_NAM, find_states, mentions_state, state_key
 from index.tokenize import fold
 from index.vector import VectorIndex
-from ingest.metadata import detect_language, year_of_session
+from ingest.metadata import detect_language
 
 RRF_K = 60.0
 # A small push, worth about a top rank in a ranking weighted 0.1: it breaks near-ties in
 # favour of documents ABOUT the State, cycle or year a question names, without overriding
 # the evidence.
 PREFERENCE_STEP = 0.1 / RRF_K
-_FOLLOW_UP = re.compile(r"\b(?:implement\w*|follow[- ]?up|progress|thuc hien|trien khai)\b")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 # How much more the keyword ranking counts for a Vietnamese question typed without
 # diacritics. Chosen on 24 Vietnamese eval questions of the OTHER types, stripped of their
 # diacritics (dense MRR fell 0.906 -> 0.806, keyword stayed 0.625): hybrid MRR on them rose
 # 0.833 -> 0.861 at 2 and no further at 3 or 5.
 UNDIACRITIZED_KEYWORD_BOOST = 2.0
 PER_DOCUMENT = 2  # chunks of one document among the top results before others get a place
+ITEM_PASSAGES = 2  # passages of each compared item's document put first for a comparison question
 
 
 @dataclass
@@ -171,11 +167,8 @@ class HybridSearch:
     ) -> tuple[list[NodeWithScore], RetrievalTrace]:
         """Top passages for ``question`` under ``conditions``; mode is hybrid, dense or keyword."""
         trace = RetrievalTrace(language=detect_language(question))
-        dense = DenseRetriever(
-            self.vectors, self.catalog, self.embed_query, self.candidate_k, conditions, trace,
-            lambda: self.keyword.matching_ids(conditions),
-        )
-        keyword = KeywordRetriever(self.keyword, self.catalog, self.candidate_k, conditions, trace)
+        embed = _Once(self.embed_query)  # one question, one embedding, however many searches
+        dense, keyword = self._retrievers(embed, conditions, trace)
         bundle = QueryBundle(question)
         if mode == "dense":
             return dense.retrieve(bundle)[:top_k], trace
@@ -193,90 +186,72 @@ class HybridSearch:
         )
         if typed_without_diacritics(question, trace.language):
             trace.keyword_weight *= UNDIACRITIZED_KEYWORD_BOOST
+        fused = prefer_named(named, self._fuse(bundle, dense_hits, keyword_hits, trace.keyword_weight))
+        ranked = self._compared_first(question, named, diversify(fused, PER_DOCUMENT))
+        return cover_compared(named, ranked, top_k), trace
+
+    def _retrievers(
+        self, embed: Callable[[str], list[float]], conditions: list[Condition], trace: RetrievalTrace
+    ) -> tuple[DenseRetriever, KeywordRetriever]:
+        dense = DenseRetriever(
+            self.vectors, self.catalog, embed, self.candidate_k, conditions, trace,
+            lambda: self.keyword.matching_ids(conditions),
+        )  # fmt: skip
+        return dense, KeywordRetriever(self.keyword, self.catalog, self.candidate_k, conditions, trace)
+
+    def _fuse(
+        self, bundle: QueryBundle, dense_hits: list[NodeWithScore], keyword_hits: list[NodeWithScore], weight: float
+    ) -> list[NodeWithScore]:
         fusion = WeightedFusionRetriever(
             retrievers=[_Fixed(dense_hits), _Fixed(keyword_hits)],
-            retriever_weights=[1.0, trace.keyword_weight],
+            retriever_weights=[1.0, weight],
             mode="reciprocal_rerank",
             num_queries=1,
             use_async=False,
             similarity_top_k=self.candidate_k,
             llm=MockLLM(),  # never called: num_queries=1 generates no queries
         )
-        fused = prefer_named(named, fusion.retrieve(bundle))
-        return diversify(fused, PER_DOCUMENT)[:top_k], trace
+        return fusion.retrieve(bundle)
+
+    def _compared_first(self, question: str, named: Named, ranked: list[NodeWithScore]) -> list[NodeWithScore]:
+        """For a question that compares ("in 2009 and in 2014", "Brunei, Malaysia and Myanmar"),
+        the passages of each compared item's document that best answer it come first. The
+        whole-corpus ranking often holds an item's document only through a passage that restates
+        the question; the answering sentence ("78 delegations made statements") is found by
+        reading the whole document as evidence selection reads passages."""
+        per_item = []
+        for item in named.compared():
+            # a report or news page, read whole; a recommendation database is not one document
+            doc = next((n for n in ranked if n.node.metadata.get("doc_type") != "recommendations"
+                        and item.is_about(n.node.metadata, n.node.get_content())), None)  # fmt: skip
+            if doc is None:
+                continue
+            rows = self.catalog.document_chunks(document_id(doc.node.node_id, doc.node.metadata))
+            passages = [Passage(r.chunk_id, r.text, 0.0, r.metadata) for r in rows]
+            best = Evidence(question, passages).best
+            order = sorted(range(len(passages)), key=lambda i: -best[i].score)[:ITEM_PASSAGES]
+            per_item.append([NodeWithScore(node=TextNode(id_=rows[i].chunk_id, text=rows[i].text,
+                                                         metadata=rows[i].metadata), score=doc.score)
+                             for i in order])  # fmt: skip
+        first: dict[str, NodeWithScore] = {}
+        for rank in range(ITEM_PASSAGES):  # each item's best, then each item's second best
+            for hits in per_item:
+                if rank < len(hits):
+                    first.setdefault(hits[rank].node.node_id, hits[rank])
+        return [*first.values(), *(n for n in ranked if n.node.node_id not in first)]
 
 
-@dataclass(frozen=True)
-class Named:
-    """The States (UN short names), UPR cycles and years a question names."""
+class _Once:
+    """``embed`` called at most once: the dense searches of one question share its vector."""
 
-    states: frozenset[str]
-    cycles: frozenset[int]
-    years: frozenset[int]
-    # Implementation of one cycle's recommendations is reported in the next cycle's documents.
-    later_cycles_too: bool = False
+    def __init__(self, embed: Callable[[str], list[float]]) -> None:
+        self._embed = embed
+        self._vector: list[float] | None = None
 
-    @classmethod
-    def of(cls, question: str) -> Named:
-        return cls(
-            frozenset(name for name, _ in find_states(question)),
-            frozenset(cycles_in(question)),
-            frozenset(int(y) for y in _YEAR.findall(question)),
-            bool(_FOLLOW_UP.search(fold(question))),
-        )
-
-    @cached_property
-    def state_keys(self) -> frozenset[str]:
-        return frozenset(state_key(state) for state in self.states)
-
-    def verdicts(self, meta: dict[str, Any], text: str) -> tuple[bool | None, bool | None]:
-        """Per criterion: True (the passage is about what the question names), False (its
-        metadata says it is about something else), None (the question or metadata is silent)."""
-        return self._state(meta, text), self._time(meta, text)
-
-    def _state(self, meta: dict[str, Any], text: str) -> bool | None:
-        """The State a passage is about: its document's (or record's) State under review; for
-        a passage without one, a named State it mentions, else Viet Nam when it is Vietnamese
-        (the Vietnamese news and plans here are about Viet Nam), else unknown."""
-        if not self.states:
-            return None
-        subject = meta.get("country") or meta.get("record_sur")
-        if subject:
-            return _subject_key(str(subject)) in self.state_keys
-        if any(mentions_state(text, state) for state in self.states):
-            return True
-        return VIET_NAM in self.states if meta.get("language") == "vi" else None
-
-    def _time(self, meta: dict[str, Any], text: str) -> bool | None:
-        """A passage matches when its document's cycle is a named cycle, its document's year a
-        named year, or the passage itself speaks of a named cycle (a news item filed under
-        cycle IV may report the results of cycle III)."""
-        cycle = _number(meta.get("cycle")) if self.cycles else None
-        years = document_years(meta) if self.years else set()
-        if cycle is None and not years:
-            return None
-        later = self.later_cycles_too and cycle is not None and cycle > min(self.cycles)
-        if (cycle is not None and cycle in self.cycles) or later or years & self.years:
-            return True
-        return bool(self.cycles and cycles_in(text) & self.cycles)
-
-
-_subject_key = lru_cache(maxsize=4096)(state_key)  # every spelling of a State, one key
-
-
-def document_years(meta: dict[str, Any]) -> set[int]:
-    """Years a passage's document is dated to: its date's year (the ``year`` ingest stores on
-    every chunk), and for a Working Group report the year its session was held."""
-    return {y for y in (_number(meta.get("year")), year_of_session(_number(meta.get("session")))) if y}
-
-
-def _number(value: object) -> int | None:
-    """A whole-number metadata value (cycle, session), None when it is missing or not a number."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+    def __call__(self, text: str) -> list[float]:
+        if self._vector is None:
+            self._vector = self._embed(text)
+        return self._vector
 
 
 def prefer_named(named: Named, nodes: list[NodeWithScore]) -> list[NodeWithScore]:
@@ -303,6 +278,29 @@ def off_topic(named: Named, nodes: list[NodeWithScore]) -> list[int]:
         if True in column:
             counts = [count + (verdict is False) for count, verdict in zip(counts, column, strict=True)]
     return counts
+
+
+def cover_compared(named: Named, nodes: list[NodeWithScore], top_k: int) -> list[NodeWithScore]:
+    """The first ``top_k`` nodes, where a comparison question ("in 2009 and in 2014") has the best
+    passage about each item it compares: one found further down takes the place of the lowest
+    passage that is not some item's only one."""
+    top, rest = list(nodes[:top_k]), list(nodes[top_k:])
+    items = named.compared()
+
+    def about(n: NodeWithScore, item: Named) -> bool:
+        return item.is_about(n.node.metadata, n.node.get_content())
+
+    def needed(n: NodeWithScore) -> bool:
+        return any(about(n, item) and sum(about(m, item) for m in top) == 1 for item in items)
+
+    for item in items:
+        extra = None if any(about(n, item) for n in top) else next((n for n in rest if about(n, item)), None)
+        spare = next((n for n in reversed(top) if not needed(n)), None) if extra else None
+        if extra and spare:
+            top.remove(spare)
+            top.append(extra)
+            rest.remove(extra)
+    return top
 
 
 def diversify(nodes: list[NodeWithScore], per_document: int) -> list[NodeWithScore]:

@@ -1,8 +1,8 @@
 """Numbered sources: the passages an answer may cite, cut to the sentences that matter.
 
-Small context keeps the local model fast (it reads ≈70 tokens/s on 2 cores): each source
-is a window of a few sentences around the passage's best match for the question, not the
-whole chunk.
+Small context keeps the local model fast (it reads ≈90 tokens/s on 2 cores): each source
+is a window of the sentences that answer the question (``assistant.evidence``), not the whole
+chunk.
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from assistant.glossary import expand
-from assistant.text import numbers, overlap, split_sentences
+from assistant.evidence import Evidence
+from assistant.text import split_sentences
 from assistant.types import Passage
 from assistant.untrusted import speaks_to_assistant
 from ingest.chunking import PARA_ID
+
+MIN_WINDOW_CHARS = 80  # a budget with less left than this shows no further source
 
 
 @dataclass
@@ -65,44 +67,32 @@ def window_paragraphs(text: str, window: str) -> list[str]:
     return list(dict.fromkeys(before[-1:] + inside))
 
 
-def best_window(question: str, text: str, max_chars: int = 600) -> str:
-    """The sentences around the passage's best match for the question (≤ ``max_chars``)."""
-    sentences = split_sentences(text)
-    if not sentences:
-        return text[:max_chars]
-    wants_number = any(w in question.lower() for w in ("bao nhiêu", "bao nhieu", "how many", "how much", "số"))
-    scores = [overlap(question, s) + (0.15 if wants_number and numbers(s) else 0.0) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: scores[i])
-    lo, hi = best, best + 1
-    while True:  # grow the window around the best sentence while it fits
-        grown = False
-        for cand in (hi, lo - 1):
-            if 0 <= cand < len(sentences) and len(" ".join(sentences[min(lo, cand) : max(hi, cand + 1)])) <= max_chars:
-                lo, hi = min(lo, cand), max(hi, cand + 1)
-                grown = True
-        if not grown:
-            break
-    return " ".join(sentences[lo:hi])[: max_chars + 200]
-
-
-def make_sources(question: str, passages: list[Passage], limit: int, max_chars: int = 600) -> list[Source]:
-    """The first ``limit`` passages as numbered sources, each cut to its best window.
+def make_sources(
+    question: str, passages: list[Passage], limit: int, max_chars: int = 600, budget: int | None = None
+) -> list[Source]:
+    """Up to ``limit`` numbered sources, each a window (≤ ``max_chars``) of the sentences that best
+    answer the question (``assistant.evidence``), the best of each item a comparison names first;
+    with a ``budget``, the windows together hold at most that many characters: a one-sentence
+    answer leaves room for more sources, a list for a longer window.
 
     A passage with a sentence that speaks to the assistant is planted text, not evidence: it
     is never a source (the next passage takes its place), so it is neither shown nor quoted.
     Nor is a passage whose window repeats one already shown (chunks overlap).
     """
-    matcher = expand(question)  # UPR terms in both languages: windows of other-language sources
+    usable = [p for p in passages if not any(speaks_to_assistant(s) for s in split_sentences(p.text))]
+    if not usable or limit < 1:
+        return []
+    evidence = Evidence(question, usable)
+    left = budget if budget is not None else limit * max_chars * 2
     sources: list[Source] = []
-    for p in passages:
-        if len(sources) == limit:
+    for i in evidence.order():
+        if len(sources) == limit or left < MIN_WINDOW_CHARS:
             break
-        if any(speaks_to_assistant(s) for s in split_sentences(p.text)):
-            continue
-        window = best_window(matcher, p.text, max_chars)
+        window = evidence.window(i, min(max_chars, left))
         if any(_same_text(window, s.window) for s in sources):
             continue  # overlapping chunks of one document: the same sentences, shown once
-        sources.append(Source(len(sources) + 1, p, window))
+        sources.append(Source(len(sources) + 1, usable[i], window))
+        left -= len(window)
     return sources
 
 

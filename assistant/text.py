@@ -6,7 +6,10 @@ import re
 
 from index.tokenize import WORD, fold, fold_passage
 
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
+# A sentence ends at . ! or ? (a footnote mark "*" may follow) before a capital or a digit, or at a line break.
+_SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\*)|(?<=[.!?]\*\*))\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
+# "ILO Convention (No. 138)", "H.E. Mr. Pham Binh Minh": a period that ends an abbreviation ends no sentence.
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:No|Nos|Mr|Mrs|Ms|Dr|Art|para|paras|St|vs|H\.E|e\.g|i\.e)\.$")
 _FRAGMENT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]+\.|[A-Z]\.|\(?[a-z]\))$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 STOP = frozenset(
@@ -27,7 +30,7 @@ def split_sentences(text: str) -> list[str]:
         piece = piece.strip() if piece else ""
         if not piece:
             continue
-        if _FRAGMENT.match(piece):
+        if _FRAGMENT.match(piece) or _ABBREVIATION_END.search(piece):
             carry = f"{carry} {piece}".strip()
             continue
         out.append(f"{carry} {piece}".strip())
@@ -73,18 +76,23 @@ def contains_folded(haystack: str, needle: str) -> bool:
     return " ".join(fold(needle).split()) in " ".join(fold(haystack).split())
 
 
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
+# Ordinals that name a UPR cycle, folded: "third cycle", "chu kỳ III", "lần thứ hai".
+CYCLE_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4,
              "1": 1, "2": 2, "3": 3, "4": 4, "dau tien": 1, "thu nhat": 1, "thu hai": 2, "thu ba": 3, "thu tu": 4}
-_ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_ORD = "|".join(sorted(CYCLE_ORDINALS, key=len, reverse=True))
 _CYCLE_PATTERNS = (
     re.compile(rf"\bchu ky (?:upr )?({_ORD})\b"),
     re.compile(rf"\bcycle ({_ORD})\b"),
-    re.compile(rf"\b({_ORD}) (?:upr )?(?:cycle|review|upr)\b"),
+    re.compile(rf"\b({_ORD})(?: \(\d{{4}}\))? (?:upr )?(?:cycle|review|upr)\b"),
     re.compile(rf"\b(?:lan|vong) ({_ORD})\b"),
+    # the first of two named together: "first and second cycle", "chu kỳ I và II", "lần thứ nhất và thứ hai"
+    re.compile(rf"\b({_ORD})(?: \(\d{{4}}\))? (?:and|or|va|hoac)(?: in)?(?: the)?(?: lan| vong)? (?:{_ORD})"
+               rf"(?: \(\d{{4}}\))? (?:upr )?(?:cycles?|reviews?|upr)\b"),
+    re.compile(rf"\b(?:chu ky|lan|vong) (?:upr )?(?:{_ORD}) (?:va|hoac) (?:chu ky |lan |vong )?({_ORD})\b"),
 )
 
 
 def cycles_in(text: str) -> set[int]:
     """UPR cycles a text speaks of, in either language ("third cycle", "chu kỳ III")."""
     folded = " ".join(fold_passage(text).split())
-    return {_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}
+    return {CYCLE_ORDINALS[m.group(1)] for pattern in _CYCLE_PATTERNS for m in pattern.finditer(folded)}

@@ -131,6 +131,11 @@ class Catalog:
             part = wanted[start : start + 500]
             yield from self.db.execute(f"{sql} WHERE doc_id IN ({','.join('?' * len(part))}) ORDER BY chunk_id", part)
 
+    def document_chunks(self, doc_id: str) -> list[ChunkRow]:
+        """The chunks of one document, in reading order."""
+        sql = "SELECT chunk_id, doc_id, seq, text, metadata, keywords FROM chunks WHERE doc_id = ? ORDER BY seq"
+        return [ChunkRow(c, d, q, t, json.loads(m), k) for c, d, q, t, m, k in self.db.execute(sql, (doc_id,))]
+
     def get_chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRow]:
         out: dict[str, ChunkRow] = {}
         for start in range(0, len(chunk_ids), 500):

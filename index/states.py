@@ -214,11 +214,12 @@ def mentions_state(text: str, name: str) -> bool:
     State ``name``. Cheaper than ``find_states`` and more permissive: a short Vietnamese name
     inside a longer word counts ('Anh' in 'tiếng Anh'), so use it to include, not to exclude."""
     padded = f" {_words(fold_passage(text))} "  # _fold(text), the folding cached per passage
-    return any(f" {key} " in padded for key in _spellings(canonical_state(name) or name))
+    return any(f" {key} " in padded for key in spellings(canonical_state(name) or name))
 
 
 @lru_cache(maxsize=512)
-def _spellings(name: str) -> tuple[str, ...]:
+def spellings(name: str) -> tuple[str, ...]:
+    """The folded spellings of a State (UN short name), English and Vietnamese: 'bru nay', 'brunei'."""
     return tuple(key for kind in ("en", "vi-plain") for key, known in _patterns(kind) if known == name)
 
 

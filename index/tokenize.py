@@ -43,9 +43,16 @@ def _stemmer():  # type: ignore[no-untyped-def]
         return None
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """An English word's stem ("delegations" -> "deleg"); other words as they are."""
     stemmer = _stemmer()
     return stemmer.stemWord(word) if stemmer and word.isascii() and word.isalpha() and len(word) > 3 else word
+
+
+def stems(text: str) -> list[str]:
+    """The words of ``text`` in order, folded, English ones stemmed ("delegations" -> "deleg"):
+    what sentence matching compares, so a phrase still matches in another inflection."""
+    return [stem(fold(w)) for w in WORD.findall(unicodedata.normalize("NFC", text))]
 
 
 def keyword_tokens(text: str, segment_words: bool = True) -> list[str]:
@@ -54,7 +61,7 @@ def keyword_tokens(text: str, segment_words: bool = True) -> list[str]:
     tokens: list[str] = []
     for segment in PHRASE_BREAK.split(text):
         words = [fold(w) for w in WORD.findall(segment)]
-        tokens.extend(_stem(w) for w in words if w not in _EN_STOP)
+        tokens.extend(stem(w) for w in words if w not in _EN_STOP)
         tokens.extend(f"{a}_{b}" for a, b in zip(words, words[1:]))
     if segment_words:
         tokens.extend(_long_words(text))

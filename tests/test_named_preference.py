@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from llama_index.core.schema import NodeWithScore, TextNode
 
-from assistant.retrieval import PREFERENCE_STEP, Named, document_years, prefer_named
+from assistant.named import Named, document_years
+from assistant.retrieval import PREFERENCE_STEP, prefer_named
 
 REPORT_2009 = {"country": "Viet Nam", "cycle": 1, "session": 5, "date": "2009-10-05", "year": 2009, "language": "en"}
 REPORT_2014 = {"country": "Viet Nam", "cycle": 2, "session": 18, "date": "2014-04-02", "year": 2014, "language": "en"}
