@@ -2,22 +2,28 @@
 
 A marker is kept when it is in range and the cited passage contains the sentence's
 numbers and enough of its words; otherwise it is removed and the removal is noted, never
-shown as if valid. A sentence the model left without a marker is cited only when a source
-contains it word for word (the small model often copies a source and forgets the marker).
-"""
+shown as if valid, and a sentence whose every marker is removed is dropped. A sentence the
+model left without a marker is cited when a source contains it word for word or holds its
+figures and most of its words (the small model often copies a source and forgets the marker)."""
 
 from __future__ import annotations
 
 import re
 
+from assistant.named import metadata_numbers
+from assistant.question import bilingual_overlap
 from assistant.sources import Source
 from assistant.text import contains_folded, cycles_in, numbers, overlap, split_sentences
 from assistant.types import Citation
 from index.states import VIET_NAM, find_states
 from ingest.chunking import page_at
+from ingest.metadata import detect_language
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 MIN_SUPPORT = 0.25
+CROSS_SUPPORT = 0.5  # across languages fewer words can match, and each says more (a name, a term)
+UNCITED_SUPPORT = 0.6  # a sentence without a marker is cited to a source holding this share of its words
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def source_text(source: Source) -> str:
@@ -28,20 +34,43 @@ def source_text(source: Source) -> str:
 
 def supports(claim: str, source: Source, question: str = "", co_cited: tuple[Source, ...] = ()) -> bool:
     """Does the cited passage contain the claim's numbers and enough of its words, and speak
-    of the same UPR cycle? Numbers the question itself gave (a year) need no support."""
+    of the same UPR cycle? A figure may come from another source the same sentence cites ("from
+    60 [1] to 106 [2]"), but each cited source must hold one of them. A number other than a year
+    that the claim repeats from the question ("đợt 1") must be the passage's too, if only by its
+    metadata; it is no evidence of support by itself. A claim in the other language than the
+    passage is measured on the words that translate: glossary terms, States, names and figures."""
     text = source_text(source)
     claim_numbers = numbers(claim) - numbers(question)
-    if claim_numbers - numbers(text):
+    together = set().union(*(numbers(source_text(s)) for s in (source, *co_cited)))
+    if claim_numbers - together or (claim_numbers and not claim_numbers & numbers(text)):
+        return False
+    echoed = {n for n in numbers(claim) & numbers(question) if not _YEAR.fullmatch(n)}
+    if echoed - numbers(text) - metadata_numbers(source.passage.metadata):
         return False
     claim_cycles = cycles_in(claim)
     cycle = source.passage.metadata.get("cycle")
     if claim_cycles and not claim_cycles & (cycles_in(text) | ({int(cycle)} if cycle else set())):
         return False
-    if claim_cycles and claim_numbers and not _stated_for_cycle(claim_numbers, claim_cycles, source.passage.text):
+    # a figure answers about the cycle the claim names, or else the one the question asks about
+    context_cycles = claim_cycles or cycles_in(question)
+    own = claim_numbers & numbers(text)
+    if context_cycles and own and not _stated_for_cycle(own, context_cycles, source.passage.text):
         return False
     if _other_states(claim, source, co_cited):
         return False
-    return bool(claim_numbers) or overlap(claim, text) >= MIN_SUPPORT or contains_folded(text, claim)
+    if claim_numbers or contains_folded(text, claim):
+        return True
+    return word_support(claim, source) >= (CROSS_SUPPORT if _across(claim, source) else MIN_SUPPORT)
+
+
+def _across(claim: str, source: Source) -> bool:
+    return detect_language(claim) != source.passage.metadata.get("language", detect_language(claim))
+
+
+def word_support(claim: str, source: Source) -> float:
+    """Share of the claim's words the passage has; across languages, of the words that translate."""
+    text = source_text(source)
+    return bilingual_overlap(claim, text) if _across(claim, source) else overlap(claim, text)
 
 
 def _stated_for_cycle(claim_numbers: set[str], claim_cycles: set[int], text: str) -> bool:
@@ -88,6 +117,7 @@ def validate(
     cited: dict[int, Citation] = {}
     out_sentences = []
     # "claim. [1] Next" -> "claim [1]. Next": a marker belongs to the sentence before it.
+    answer = re.sub(r"\]\s*[,;]\s*\[", "][", answer)  # "[1], [2]" is "[1][2]"
     answer = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)", r"\2\1", answer)
     for sentence in split_sentences(answer) or [answer]:
         claim = MARKER.sub("", sentence).strip()
@@ -116,21 +146,29 @@ def validate(
                 cited.setdefault(found.n, _citation(found.n, claim, found))
                 notes.append(f"[{found.n}] added: the uncited sentence is in source {found.n}")
                 sentence = f"{claim} [{found.n}]"
-        out_sentences.append(MARKER.sub(keep, sentence))
+        checked = MARKER.sub(keep, sentence)
+        if MARKER.search(sentence) and not MARKER.search(checked):
+            notes.append(f"dropped: no source it cites supports “{claim[:80]}”")
+            continue  # a claim whose every source was rejected is not shown uncited
+        out_sentences.append(checked)
     text = " ".join(s.strip() for s in out_sentences if s.strip())
     return text, sorted(cited.values(), key=lambda c: c.n), notes, rejected
 
 
 def _uncited_source(claim: str, sources: list[Source], question: str) -> Source | None:
-    """The source a sentence without a marker copies: one that contains it word for word
-    (diacritics aside) and passes the same support check as a cited sentence."""
+    """The source a sentence without a marker comes from: one that contains it word for word
+    (diacritics aside), or that holds its figures and most of its words, and passes the same
+    support check as a cited sentence (the small model often writes a source's list and forgets
+    the marker)."""
     words = claim.rstrip(" .!?;:").strip()  # the answer ends it where the source goes on
     if len(words.split()) < 4:
         return None
     for source in sources:
         if contains_folded(source_text(source), words) and supports(claim, source, question):
             return source
-    return None
+    scored = [(word_support(claim, s), s) for s in sources if supports(claim, s, question)]
+    best = max(scored, key=lambda t: t[0], default=None)
+    return best[1] if best and best[0] >= UNCITED_SUPPORT else None
 
 
 def _citation(n: int, claim: str, source: Source) -> Citation:

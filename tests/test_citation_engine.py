@@ -101,7 +101,7 @@ def test_engine_sends_the_local_model_our_chatml_prompt_system_message_first() -
     assert llm.sent == [expected]
     # the fixed system prompt is the prompt's prefix: llama.cpp keeps its KV cache between questions
     assert expected.startswith(f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\nSource 1:\n")
-    assert "Source 2:\n<source>\nReport (A/HRC/26/6, para. 143.12 (p. 21))" in expected
+    assert "Source 2:\n<source>\nReport (A/HRC/26/6)\n143.12. Ratify CAT" in expected
     assert expected.endswith(f"Question: {Q}\nTrả lời bằng tiếng Việt.<|im_end|>\n<|im_start|>assistant\n")
 
 
@@ -140,12 +140,27 @@ def test_answer_markers_map_to_the_engines_numbered_sources(monkeypatch: pytest.
     assert answer.timings["prompt_tokens"] > 50 and answer.timings["first_token_s"] >= 0
 
 
-def test_a_marker_on_a_source_without_the_claim_is_retried_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_refused_answer_falls_back_to_the_sentence_that_answers_it(monkeypatch: pytest.MonkeyPatch) -> None:
     llm = Scripted(reply="Việt Nam chấp thuận 241 khuyến nghị [2].", sent=[])
     answer = _ask(monkeypatch, llm, [NEWS, REPORT])
-    # [2] (the CAT paragraph) does not say 241: the engine is asked again with source 1 only,
-    # where the same reply's [2] is out of range — refused, never shown as cited.
-    assert answer.refused and len(llm.sent) == 2
+    # [2] (the CAT paragraph) does not say 241: the sentence of source 1 that answers the question
+    # is quoted instead, labelled as a quote, and cited to the news page
+    assert not answer.refused and answer.quoted and len(llm.sent) == 1
+    assert answer.answer.startswith("Mô hình không đưa ra được câu trả lời có căn cứ; trích nguyên văn")
+    assert "241 khuyến nghị trên tổng số 291" in answer.answer
+    assert [c.source for c in answer.citations] == ["a.txt"] and "241" in answer.citations[0].quote
+    assert any("removed: source 2 does not contain" in n for n in answer.notes)
+
+
+def test_an_unsupported_marker_is_retried_without_it_when_no_sentence_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(answering, "extractive_answer", lambda *args, **kwargs: "")
+    llm = Scripted(reply="Việt Nam chấp thuận 241 khuyến nghị [2].", sent=[])
+    answer = _ask(monkeypatch, llm, [NEWS, REPORT])
+    # no sentence to quote: the engine is asked again with source 1 only, where the same
+    # reply's [2] is out of range — refused, never shown as cited.
+    assert answer.refused and not answer.quoted and len(llm.sent) == 2
     assert "Source 2:" not in llm.sent[1]
     assert any("retried without source(s) [2]" in n for n in answer.notes)
 
