@@ -5,6 +5,7 @@ markers validated against their passages → answer, or an evidence-based refusa
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from llama_index.core.llms import ChatMessage
 from assistant.citations import validate
 from assistant.config import QueryOptions, Settings
 from assistant.diacritics import restore_diacritics
+from assistant.evidence import Evidence
 from assistant.extractive import extractive_answer
 from assistant.followup import standalone_question
 from assistant.llm import get_llm, guarded_stream
@@ -31,7 +33,12 @@ from assistant.sources import Source, make_sources
 from assistant.types import Answer, Passage
 from ingest.metadata import detect_language
 
-HOLD_BACK = len(NOT_FOUND) + 2  # do not stream what may turn out to be the refusal token
+HOLD_BACK = len(NOT_FOUND) + 2
+# Said before sentences quoted from the sources when the model's own answer was refused.
+QUOTED = {
+    "vi": "Mô hình không đưa ra được câu trả lời có căn cứ; trích nguyên văn từ tài liệu:",
+    "en": "The model gave no answer the sources support; quoted from the documents:",
+}  # do not stream what may turn out to be the refusal token
 
 Retrieve = Callable[[str, QueryOptions], tuple[list[Passage], Any]]
 
@@ -60,7 +67,9 @@ class Answerer:
         backend = options.backend or self.settings.backend
         standalone = standalone_question(question, history)
         language = detect_language(question)
-        passages, trace = self.retrieve(standalone, options)
+        # Evidence selection reads more passages than the answer lists as its closest sources.
+        wanted = max(options.top_k or self.settings.top_k, self.settings.evidence_k)
+        passages, trace = self.retrieve(standalone, dataclasses.replace(options, top_k=wanted))
         timings["retrieval_s"] = round(time.monotonic() - t0, 3)
         base = Answer(
             question=question,
@@ -87,26 +96,48 @@ class Answerer:
             sources = make_sources(standalone, passages, len(passages))
             base.context = [s.window for s in sources]
             timings["generation_s"] = 0.0
-            yield self._finish(base, extractive_answer(standalone, sources), sources, language, standalone)[0]
+            text = extractive_answer(standalone, sources)
+            yield self._finish(base, text, sources, language, standalone, quoted=True)[0]
             return
-        else:
-            limit = min(len(passages), self.settings.llm_sources)
-            sources = make_sources(standalone, passages, limit, self.settings.llm_window_chars)
-            base.context = [s.window for s in sources]
-            # The model reads "chấp thuận" where the user typed "chap thuan" (the passages spell it).
-            asked = restore_diacritics(standalone, [p.text for p in passages]) if language == "vi" else standalone
-            raw = yield from self._generate(backend, asked, sources, language, timings)
-            first, rejected = self._finish(copy.deepcopy(base), raw, sources, language, standalone)
-            kept = [s for s in sources if s.n not in rejected]
-            if not (first.refused and rejected and kept and trace.dense_top >= RETRY_DENSE_MIN):
-                yield first
-                return
-            # The model leaned on a source that does not say what it claimed: ask once more
-            # without it, rather than refuse a question the other sources may answer.
-            sources = [Source(i + 1, s.passage, s.window) for i, s in enumerate(kept)]
-            base.notes.append(f"retried without source(s) {sorted(rejected)}: {'; '.join(first.notes)}")
-            raw = yield from self._generate(backend, asked, sources, language, timings)
+        cfg = self.settings
+        sources = make_sources(standalone, passages, cfg.llm_sources, cfg.llm_window_chars, cfg.llm_budget_chars)
+        base.context = [s.window for s in sources]
+        # The model reads "chấp thuận" where the user typed "chap thuan" (the passages spell it).
+        asked = restore_diacritics(standalone, [p.text for p in passages]) if language == "vi" else standalone
+        raw = yield from self._generate(backend, asked, sources, language, timings)
+        first, rejected = self._finish(copy.deepcopy(base), raw, sources, language, standalone)
+        if not first.refused:
+            yield first
+            return
+        quoted = self._quoted(copy.deepcopy(base), standalone, passages, language, first.notes)
+        kept = [s for s in sources if s.n not in rejected]
+        if quoted is not None or not (rejected and kept and trace.dense_top >= RETRY_DENSE_MIN):
+            yield quoted or first
+            return
+        # The model leaned on a source that does not say what it claimed: ask once more
+        # without it, rather than refuse a question the other sources may answer.
+        sources = [Source(i + 1, s.passage, s.window) for i, s in enumerate(kept)]
+        base.notes.append(f"retried without source(s) {sorted(rejected)}: {'; '.join(first.notes)}")
+        raw = yield from self._generate(backend, asked, sources, language, timings)
         yield self._finish(base, raw, sources, language, standalone)[0]
+
+    def _quoted(
+        self, base: Answer, question: str, passages: list[Passage], language: str, why: list[str]
+    ) -> Answer | None:
+        """When the model gives no answer its sources support, the sentences of the passages that
+        answer the question on their own (``Evidence.answers``), quoted and cited, and said to be
+        quotes; None when no sentence does (then the refusal stands)."""
+        sources = make_sources(question, passages, len(passages))
+        text = extractive_answer(question, sources, strict=True)
+        if not text:
+            return None
+        answer, _ = self._finish(base, text, sources, language, question, quoted=True)
+        if answer.refused:
+            return None
+        answer.answer = f"{QUOTED[language]}\n{answer.answer}"
+        answer.quoted = True
+        answer.notes[:0] = [*why, "quoted: the model's answer was refused; these are the sources' own sentences"]
+        return answer
 
     def _generate(
         self, backend: str, question: str, sources: list[Source], language: str, timings: dict[str, float]
@@ -130,11 +161,12 @@ class Answerer:
         return text
 
     def _finish(
-        self, base: Answer, raw: str, sources: list[Source], language: str, question: str
+        self, base: Answer, raw: str, sources: list[Source], language: str, question: str, quoted: bool = False
     ) -> tuple[Answer, set[int]]:
         """The validated answer, or a refusal; and the sources cited for what they do not say."""
-        # Refusal phrases are the model's; in an extractive answer they are quoted document text.
-        no_answer = (not raw.strip()) if base.backend == "extractive" else model_refused(raw)
+        asked = Evidence(question, [s.passage for s in sources])
+        # Refusal phrases are the model's; in quoted sentences they are document text.
+        no_answer = (not raw.strip()) if quoted else model_refused(raw)
         if no_answer:
             return self._refuse(base, language, "the model found no answer in the sources"), set()
         extra = unsupported_numbers(raw, question, [s.passage for s in sources])
@@ -144,6 +176,9 @@ class Answerer:
         text, citations, notes, rejected = validate(raw, sources, question)
         if not citations:
             why = "no sentence of the answer is supported by a cited source"
+            return self._refuse(base, language, why, notes), rejected
+        if not quoted and not any(asked.gives_what_is_asked(c.quote) for c in citations):
+            why = "no cited sentence gives what the question asks for (a figure, a date, a person, a State)"
             return self._refuse(base, language, why, notes), rejected
         base.answer, base.refused, base.citations = text, False, citations
         base.notes.extend(notes)

@@ -67,10 +67,13 @@ class Settings:
     llm_context: int = 4096
     llm_threads: int = 2
     llm_max_tokens: int = 384
-    # Passages shown to the model, as sentence windows of ≤ llm_window_chars. 2 × 260 keeps the
-    # first token under 5 s on two cores; 3 × 360 reads more (BENCHMARKS.md, "Answer latency").
-    llm_sources: int = 2
-    llm_window_chars: int = 260
+    # What the model reads: up to llm_sources sentence windows (each ≤ llm_window_chars) chosen from
+    # the evidence_k best passages, llm_budget_chars in all; ≈ 1,000 characters keep the first
+    # token under 5 s on two cores (BENCHMARKS.md, "Answer latency").
+    evidence_k: int = 8
+    llm_sources: int = 4
+    llm_window_chars: int = 400
+    llm_budget_chars: int = 1000
     llm_temperature: float = 0.0  # greedy: the same question gets the same answer (and tests and evals repeat)
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local-model"

@@ -73,6 +73,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     evidence: dict[str, float] = field(default_factory=dict)  # retrieval scores behind a refusal decision
     context: list[str] = field(default_factory=list)  # the source windows the backend read, in order
+    quoted: bool = False  # the model gave no supported answer: these are the sources' own sentences
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape of ``upr ask --json``."""
@@ -91,4 +92,5 @@ class Answer:
             "notes": self.notes,
             "evidence": self.evidence,
             "context": self.context,
+            "quoted": self.quoted,
         }

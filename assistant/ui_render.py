@@ -47,6 +47,8 @@ CSS = """
 .upr-refusal { border-left: 4px solid #c2410c; background: #fff7ed; color: #7c2d12; padding: 8px 12px;
   border-radius: 6px; white-space: pre-line; }
 .upr-status { color: #6b7280; font-style: italic; }
+.upr-answer.upr-quoted { border-left: 4px solid #2563eb; background: #eff6ff; padding: 8px 12px; border-radius: 6px;
+  white-space: pre-line; }
 .upr-error { border-left: 4px solid #b91c1c; background: #fef2f2; color: #7f1d1d; padding: 8px 12px;
   border-radius: 6px; }
 #upr-sources { max-height: 640px; overflow-y: auto; }
@@ -113,7 +115,8 @@ def answer_html(answer: Answer, turn: int) -> str:
             return match.group(0)
         return f"<a class='cite' href='#{source_id(turn, n)}' title='Xem nguồn {n}'>[{n}]</a>"
 
-    return f"<div class='upr-answer'>{_MARKER.sub(link, html.escape(answer.answer))}</div>"
+    kind = "upr-answer upr-quoted" if answer.quoted else "upr-answer"  # the sources' own sentences, said so
+    return f"<div class='{kind}'>{_MARKER.sub(link, html.escape(answer.answer))}</div>"
 
 
 def highlight(passage: str, quote: str, context: int = QUOTE_CONTEXT) -> str:

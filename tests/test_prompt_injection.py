@@ -163,7 +163,7 @@ def test_passages_that_speak_to_the_assistant_are_never_sources() -> None:
     passages.append(_passage(SEED_241, (SAMPLE / SEED_241).read_text(encoding="utf-8")))
     sources = make_sources(Q_VI, passages, 3, 360)
     # Only the planted file that never names the assistant or an instruction gets through, fenced.
-    assert [s.passage.file_name for s in sources] == ["quy-dinh-moi.txt", SEED_241]
+    assert sorted(s.passage.file_name for s in sources) == sorted(["quy-dinh-moi.txt", SEED_241])
     assert all(not speaks_to_assistant(s.window) for s in sources)
 
 

@@ -189,3 +189,15 @@ def test_uploads_are_checked_and_copied(tmp_path: Path) -> None:
     assert [r.split(":")[0] for r in rejected] == ["virus.exe", "lon.pdf"]
     [copy] = ui_render.copy_uploads(accepted, tmp_path / "data" / "uploads")
     assert copy == tmp_path / "data" / "uploads" / "tin.txt" and copy.read_text(encoding="utf-8") == "Việt Nam"
+
+
+def test_a_quoted_answer_is_set_apart_from_the_models_own() -> None:
+    from assistant.ui_render import answer_html
+
+    cite = Citation(n=1, chunk_id="d:0", source="a.txt", title="Tin", page=None, quote="Việt Nam chấp thuận 241.")
+    own = Answer(question=SEED, answer="Việt Nam chấp thuận 241 [1].", refused=False, citations=[cite])
+    quoted = Answer(question=SEED, answer="Trích nguyên văn:\nViệt Nam chấp thuận 241 [1].", refused=False,
+                    citations=[cite], quoted=True)  # fmt: skip
+    assert "upr-quoted" not in answer_html(own, 0)
+    html = answer_html(quoted, 0)
+    assert "class='upr-answer upr-quoted'" in html and "href='#src-0-1'" in html
