@@ -235,6 +235,13 @@ def feedback_export(settings: Settings, output: Path | None, strict: bool) -> No
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Result folder [eval-results/TIMESTAMP].")
 @click.option("--save-baseline", is_flag=True, help="Write this run's summary as the new baseline.")
 @click.option("--strict-latency", is_flag=True, help="Fail on latency regressions too.")
+@click.option(
+    "--every",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Ask every N-th question only: a quick run over every type [baseline BACKEND-everyN.json].",
+)
 @common
 def eval_cmd(
     settings: Settings,
@@ -249,6 +256,7 @@ def eval_cmd(
     out_dir: Path | None,
     save_baseline: bool,
     strict_latency: bool,
+    every: int,
 ) -> None:
     """Score retrieval, answers, citations and refusals; exit 1 on a regression."""
     import time
@@ -264,8 +272,9 @@ def eval_cmd(
         k=k,
         mode=mode,
         tolerance=tolerance,
+        every=every,
     )
-    suffix = "" if mode == "hybrid" else f"-{mode}"
+    suffix = ("" if mode == "hybrid" else f"-{mode}") + ("" if every == 1 else f"-every{every}")
     baseline = baseline or EVALS_DIR / "baseline" / f"{backend}{suffix}.json"
     out_dir = out_dir or Path("eval-results") / time.strftime("%Y%m%d-%H%M%S")
     bar = tqdm(desc="questions", unit="q")

@@ -322,7 +322,7 @@ def compare(
     A metric is a mean over the items it applies to (refusal accuracy over the unanswerable
     ones, the rest over the answerable ones); where those are few, one question is worth more
     than ``tolerance`` (1/25 over 25 items), so there a drop counts only when it is worse than a
-    single question changing its verdict.
+    single question changing its verdict (over a single item, though, any drop counts).
     """
     regressions: list[Regression] = []
     current, previous = _scopes(summary), _scopes(baseline)
@@ -332,7 +332,8 @@ def compare(
             if before is None or after is None:
                 continue
             n = _denominator(current[scope], metric)
-            scope_tolerance = max(tolerance, 1.0 / n + 1e-9) if n else tolerance
+            one_question = 1.0 / n + 1e-9 if n >= 2 else 0.0
+            scope_tolerance = max(tolerance, one_question)
             if _worse(metric, float(before), float(after), scope_tolerance):
                 regressions.append(Regression(metric, scope, float(before), float(after)))
     return regressions

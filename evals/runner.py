@@ -6,6 +6,7 @@ chart) and compares with a baseline summary: a drop beyond the tolerance is a re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -41,6 +42,7 @@ class EvalConfig:
     k: int = 5
     mode: str = "hybrid"
     tolerance: float = 0.02
+    every: int = 1  # every N-th question of the set: a quick run that still spans every type
 
 
 @dataclass
@@ -64,6 +66,9 @@ def run_eval(
         items = load_eval_set(config.eval_set)
     except (ValueError, OSError) as exc:
         raise AssistantError(f"cannot use the eval set: {exc}") from exc
+    if config.every < 1:
+        raise AssistantError(f"every must be 1 or more, not {config.every}")
+    items = items[:: config.every]
     tmp_dir = Path(tempfile.mkdtemp(prefix="upr-eval-")) if config.corpus else None
     # On a shared Chroma server the temporary index needs a collection of its own (two runs
     # at once must not mix), dropped afterwards like the temporary data dir.
@@ -80,16 +85,34 @@ def run_eval(
                 ingest["warning"] = "some corpus files failed to ingest"
         records = [_one(assistant, item, config) for item in _progress(items, progress)]
         summary = summarize(records)
-        summary.update(fingerprint=assistant.fingerprint(), backend=config.backend, mode=config.mode)
+        summary.update(
+            fingerprint=assistant.fingerprint(),
+            backend=config.backend,
+            mode=config.mode,
+            question_set=question_set(items),
+        )
     finally:
         if tmp_dir:
             try:
                 _drop_temporary(assistant)
             finally:
                 shutil.rmtree(tmp_dir, ignore_errors=True)
-    regressions = _compare(summary, baseline, config.tolerance)
+    previous = _baseline(baseline, summary)
+    regressions = compare(summary, previous, config.tolerance) if previous else []
     _write(out_dir, config, records, summary, regressions, ingest)
+    if previous and previous.get("question_set", summary["question_set"]) != summary["question_set"]:
+        raise AssistantError(
+            f"the baseline {baseline} was saved on other questions ({previous['question_set']['n']}) than "
+            f"this run asked ({summary['question_set']['n']}): compare with a baseline of the same set "
+            f"(--baseline), or save this run as the new one (--save-baseline); results: {out_dir}"
+        )
     return EvalResult(summary, records, regressions, out_dir, ingest)
+
+
+def question_set(items: list[EvalItem]) -> dict[str, Any]:
+    """What identifies the questions a run asked: how many, and a digest of their ids and text."""
+    digest = hashlib.sha256("\n".join(f"{i.id}\t{i.question}" for i in items).encode("utf-8"))
+    return {"n": len(items), "sha256": digest.hexdigest()[:16]}
 
 
 def _drop_temporary(assistant: Assistant) -> None:
@@ -141,13 +164,17 @@ def _passage_text(answer: Any, chunk_id: str) -> str:
     return next((p.text for p in answer.passages if p.chunk_id == chunk_id), "")
 
 
-def _compare(summary: dict[str, Any], baseline: Path | None, tolerance: float) -> list[Regression]:
+def _baseline(baseline: Path | None, summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The baseline summary to compare with; None if there is none of this backend and mode."""
     if not baseline or not baseline.exists():
-        return []
-    previous = json.loads(baseline.read_text(encoding="utf-8"))
+        return None
+    try:
+        previous: dict[str, Any] = json.loads(baseline.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise AssistantError(f"cannot read the baseline {baseline}: {exc}") from exc
     if previous.get("backend") != summary.get("backend") or previous.get("mode", "hybrid") != summary.get("mode"):
-        return []  # a baseline of another backend is not comparable
-    return compare(summary, previous, tolerance)
+        return None  # a baseline of another backend is not comparable
+    return previous
 
 
 def _write(

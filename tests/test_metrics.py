@@ -250,6 +250,9 @@ def test_compare_measures_one_question_against_the_items_a_metric_is_over():
     answers = {"overall": {**base["overall"], "must_contain_recall": 0.60}}
     assert compare({"overall": {**answers["overall"], "must_contain_recall": 0.59}}, answers) == []
     assert compare({"overall": {**answers["overall"], "must_contain_recall": 0.57}}, answers)
+    # over one item, one question is everything: a drop from 1.0 to 0.0 still counts
+    single = {"overall": {"n": 2, "n_answerable": 1, "n_unanswerable": 1, "refusal_accuracy": 1.0}}
+    assert compare({"overall": {**single["overall"], "refusal_accuracy": 0.0}}, single)
 
 
 def test_compare_latency_needs_both_relative_and_absolute_rise():
