@@ -65,6 +65,28 @@ def test_shipped_set_has_no_regression_against_the_baseline(tmp_path: Path) -> N
     assert len((out / "questions.jsonl").read_text(encoding="utf-8").splitlines()) == summary["overall"]["n"]
 
 
+# The local model's gate: every 8th question (21 of them, three of each type) against the committed
+# baseline of the same 21. Greedy decoding follows the CPU's floating-point rounding, so another
+# CPU may word a close call differently: the gate lets two of the 18 answerable questions change and
+# catches what matters (the model refusing, misciting or losing a type of question).
+LOCAL_EVERY, LOCAL_TOLERANCE = 8, 0.15
+
+
+def test_local_model_quick_run_has_no_regression_against_its_baseline(tmp_path: Path) -> None:
+    baseline = REPO / "evals" / "baseline" / f"local-every{LOCAL_EVERY}.json"
+    assert baseline.exists(), "the local model's gate needs its committed baseline"
+    result = _eval(
+        "--corpus", str(SAMPLE), "--corpus", str(REPO / "evals" / "corpus"), "--backend", "local",
+        "--every", str(LOCAL_EVERY), "--tolerance", str(LOCAL_TOLERANCE), "--out", str(tmp_path / "out"),
+        "--json", str(tmp_path / "summary.json"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    saved = json.loads(baseline.read_text(encoding="utf-8"))
+    assert summary["backend"] == "local" and summary["question_set"] == saved["question_set"]
+    assert {"unanswerable", "multi_doc", "cross_lingual"} <= set(summary["by_type"])
+
+
 def test_a_drop_against_the_baseline_fails_and_names_the_questions(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -127,3 +149,8 @@ def test_a_drop_against_the_baseline_fails_and_names_the_questions(tmp_path: Pat
         pytest.fail("the extractive backend was expected not to refuse the near-miss question")
     assert second.returncode == 1
     assert "refusal_accuracy (overall): 1.000 -> 0.000" in second.stderr and "q-none" in second.stderr
+    # a quick run of every 2nd question is not compared with a baseline of the whole set
+    third = _eval("--set", str(eval_set), "--corpus", str(corpus), "--out", str(tmp_path / "c"), "--every", "2",
+                  "--baseline", str(tmp_path / "base.json"))  # fmt: skip
+    assert third.returncode == 1 and "saved on other questions (2) than this run asked (1)" in third.stderr
+    assert json.loads((tmp_path / "c" / "summary.json").read_text())["question_set"]["n"] == 1
