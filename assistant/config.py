@@ -68,8 +68,8 @@ class Settings:
     llm_threads: int = 2
     llm_max_tokens: int = 384
     # What the model reads: up to llm_sources sentence windows (each ≤ llm_window_chars) chosen from
-    # the evidence_k best passages, llm_budget_chars in all; ≈ 1,000 characters keep the first
-    # token under 5 s on two cores (BENCHMARKS.md, "Answer latency").
+    # the evidence_k best passages, llm_budget_chars in all. 1,000 characters are ≈ 590 prompt
+    # tokens: more answers than 2 × 260, ≈ 4 s more first token (BENCHMARKS.md, issue 16).
     evidence_k: int = 8
     llm_sources: int = 4
     llm_window_chars: int = 400
