@@ -1,6 +1,6 @@
 """Evidence selection: the sentences that answer a question, put in front of the model.
 
-The local model reads about 90 tokens a second on two cores, so it is shown a few short sentence
+The local model reads a prompt at 30–60 tokens a second on two cores, so it is shown a few short sentence
 windows, and they must be the ones that hold the answer. Every sentence of the retrieved passages
 is scored by
 - the question's terms it contains, each weighted by how rare it is among the candidate sentences
