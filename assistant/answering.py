@@ -29,7 +29,7 @@ from assistant.refusal import (
     retrieval_supports,
     unsupported_numbers,
 )
-from assistant.sources import Source, make_sources
+from assistant.sources import Source, evidence_passages, make_sources
 from assistant.types import Answer, Passage
 from ingest.metadata import detect_language
 
@@ -89,7 +89,7 @@ class Answerer:
         if not ok:
             yield self._refuse(base, language, f"retrieval: {why}")
             return
-        if not make_sources(standalone, passages, 1):
+        if not evidence_passages(passages):
             yield self._refuse(base, language, "every passage found speaks to the assistant (planted text)")
             return
         if backend == "extractive":
