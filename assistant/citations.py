@@ -1,21 +1,28 @@
 """Map ``[n]`` markers to sources and keep only those that really support their sentence.
 
-A marker is kept when it is in range and the cited passage contains the sentence's
-numbers and enough of its words; otherwise it is removed and the removal is noted, never
-shown as if valid, and a sentence whose every marker is removed is dropped. A sentence the
+A marker is kept when it is in range, the cited passage's document is about what the question
+names (State under review, cycle, year), a recommendation is one the State the question names
+made, and the passage contains the sentence's numbers and enough of its words; otherwise it is
+removed and the removal is noted, never shown as if valid, and a sentence whose every marker is
+removed is dropped. A sentence the
 model left without a marker is cited when a source contains it word for word or holds its
 figures and most of its words (the small model often copies a source and forgets the marker)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from functools import lru_cache
 
-from assistant.named import metadata_numbers
+from assistant.named import Named, metadata_numbers
 from assistant.question import bilingual_overlap
+from assistant.refusal import NOT_FOUND
+from assistant.roles import speaks_of_recommending
 from assistant.sources import Source
 from assistant.text import contains_folded, cycles_in, numbers, overlap, split_sentences
 from assistant.types import Citation
-from index.states import VIET_NAM, find_states
+from index.states import VIET_NAM, find_states, without_states
+from index.tokenize import fold
 from ingest.chunking import page_at
 from ingest.metadata import detect_language
 
@@ -24,6 +31,10 @@ MIN_SUPPORT = 0.25
 CROSS_SUPPORT = 0.5  # across languages fewer words can match, and each says more (a name, a term)
 UNCITED_SUPPORT = 0.6  # a sentence without a marker is cited to a source holding this share of its words
 _YEAR = re.compile(r"(?:19|20)\d\d")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_named = lru_cache(maxsize=256)(Named.of)
+# The words that ask (folded): a question with two of them has two parts.
+_ASKING = re.compile(r"\b(?:what|which|how|who|whom|when|where|gi|nao|bao nhieu|ai|dau)\b")
 
 
 def source_text(source: Source) -> str:
@@ -56,7 +67,9 @@ def supports(claim: str, source: Source, question: str = "", co_cited: tuple[Sou
     own = claim_numbers & numbers(text)
     if context_cycles and own and not _stated_for_cycle(own, context_cycles, source.passage.text):
         return False
-    if _other_states(claim, source, co_cited):
+    if _other_states(claim, source, co_cited) or off_question(question, source):
+        return False
+    if _recommender_silent(claim, source, question):
         return False
     if claim_numbers or contains_folded(text, claim):
         return True
@@ -100,6 +113,69 @@ def _other_states(claim: str, source: Source, co_cited: tuple[Source, ...]) -> s
     return named - in_text - implicit
 
 
+def off_question(question: str, source: Source) -> str:
+    """Why the cited passage cannot answer the question whatever it says, or "": its document
+    is about another State under review than the question names, or about another cycle or
+    year, and the passage itself does not speak of the question's ("Who headed Cambodia's
+    delegation at its 2014 review?" is not answered by the 2010 report, "Brunei in 2014" not by
+    Malaysia's report). The same verdicts rank the passages in retrieval (``Named``)."""
+    if not question:
+        return ""
+    named = _named(question)
+    state, time = named.verdicts(source.passage.metadata, source.passage.text)
+    if state is False:
+        return "is about another State under review"
+    said_years = {int(y) for y in _YEAR_IN_TEXT.findall(source.passage.text)}
+    if time is False and not named.years & said_years:
+        return "is about another UPR cycle or year"
+    return ""
+
+
+def _recommender_silent(claim: str, source: Source, question: str) -> bool:
+    """For a question that names the recommending State ("What did Viet Nam recommend to
+    Brunei?"), True when the claim gives a recommendation (in a question of several parts: it
+    names that State, says "recommended", or names another State) and no sentence of the
+    passage in which that State speaks holds it: a recommendation Italy made is not Viet Nam's
+    because the report also lists Viet Nam's. The claim is measured without its State names
+    (they are the question's)."""
+    named = _named(question) if question else None
+    if named is None or not named.recommenders:
+        return False
+    in_claim = {name for name, _ in find_states(claim)}
+    # In a question of several parts, a claim may answer another ("… from 14 to 16 (2009 report),
+    # and what did the Netherlands recommend?"): only one naming the recommender, recommending,
+    # or naming another State is taken for the recommendation.
+    recommendation = in_claim & named.recommenders or speaks_of_recommending(claim) or in_claim - named.states
+    if len(_ASKING.findall(fold(question))) > 1 and not recommendation:
+        return False
+    recommenders = named.recommenders
+    own = named.states | {str(source.passage.metadata.get("country") or "")}
+    spoken = spoken_by(source.passage.text, recommenders, own)
+    if not spoken:
+        return True
+    part = source_text(Source(source.n, dataclasses.replace(source.passage, text=" ".join(spoken)), source.window))
+    said = without_states(claim)
+    if _across(claim, source):
+        return bilingual_overlap(said, part) < CROSS_SUPPORT
+    return overlap(said, part) < MIN_SUPPORT
+
+
+def spoken_by(text: str, speakers: frozenset[str], own: frozenset[str] | set[str]) -> list[str]:
+    """The sentences of ``text`` said by or of ``speakers``: a sentence naming one of them (a
+    listed recommendation ends with its State: "… (Viet Nam);"), and the sentences after it
+    that name no other State (the rest of that delegation's statement). The States in ``own``
+    (the State under review) do not change the speaker."""
+    speaker: set[str] = set()
+    out = []
+    for sentence in split_sentences(text):
+        named = {name for name, _ in find_states(sentence)} - set(own)
+        if named:
+            speaker = named
+        if speaker & speakers:
+            out.append(sentence)
+    return out
+
+
 def best_quote(claim: str, source: Source) -> str:
     """The sentence of the passage closest to the claim (what the user should read)."""
     sentences = split_sentences(source.passage.text) or [source.passage.text]
@@ -121,6 +197,9 @@ def validate(
     answer = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)", r"\2\1", answer)
     for sentence in split_sentences(answer) or [answer]:
         claim = MARKER.sub("", sentence).strip()
+        if NOT_FOUND in claim:  # "… [1]. NOT_FOUND": the model refused the rest; never shown
+            notes.append(f"dropped: the model's refusal token in “{claim[:80]}”")
+            continue
 
         # the sources this sentence cites, together: a State may come from any of them
         together = tuple(by_n[int(n)] for n in re.findall(r"\d+", " ".join(MARKER.findall(sentence))) if int(n) in by_n)
@@ -134,7 +213,8 @@ def validate(
                     notes.append(f"[{n}] removed: there is no source {n}")
                 elif not supports(claim, source, question, together):
                     rejected.add(n)
-                    notes.append(f"[{n}] removed: source {n} does not contain “{claim[:80]}”")
+                    why = off_question(question, source) or f"does not contain “{claim[:80]}”"
+                    notes.append(f"[{n}] removed: source {n} {why}")
                 else:
                     kept.append(n)
                     cited.setdefault(n, _citation(n, claim, source))

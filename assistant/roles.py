@@ -25,6 +25,11 @@ _RECOMMENDING = re.compile(r"\b(?:recommend\w*|khuyen nghi|kien nghi|de nghi|de 
 SUR, FROM, UNDECIDED = "sur", "from", ""
 
 
+def speaks_of_recommending(text: str) -> bool:
+    """Whether the text says that someone recommends ("recommended", "khuyến nghị", "đề nghị")."""
+    return bool(_RECOMMENDING.search(_fold(text)))
+
+
 def mention_roles(question: str) -> list[tuple[str, int, str]]:
     """Every mention of a State in the question, in order: (UN short name, word position, role),
     the role ``SUR`` (under review), ``FROM`` (recommending) or ``UNDECIDED``."""
@@ -45,7 +50,7 @@ def mention_roles(question: str) -> list[tuple[str, int, str]]:
 def reviewed_and_recommending(question: str) -> tuple[frozenset[str], frozenset[str]]:
     """(the States the question is about, the States it names only as recommending ones). A
     question that does not speak of recommending ("Hiến pháp của Campuchia …") is about all."""
-    if not _RECOMMENDING.search(_fold(question)):
+    if not speaks_of_recommending(question):
         return frozenset(name for name, _ in find_states(question)), frozenset()
     roles: dict[str, set[str]] = {}
     for name, _, role in mention_roles(question):

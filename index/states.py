@@ -223,6 +223,23 @@ def spellings(name: str) -> tuple[str, ...]:
     return tuple(key for kind in ("en", "vi-plain") for key, known in _patterns(kind) if known == name)
 
 
+def without_states(text: str) -> str:
+    """The text's words (lower case, diacritics kept) without the State names it contains:
+    what a claim says once who says it is set aside."""
+    words = _fold(text).split()
+    kept = _fold(text, keep_marks=True).split()
+    if len(words) != len(kept):  # folding changed a word boundary: compare on the folded words
+        kept = words
+    drop = [False] * len(words)
+    for name, _ in find_states(text):
+        for key in spellings(name):
+            n = len(key.split())
+            for i in range(len(words) - n + 1):
+                if " ".join(words[i : i + n]) == key:
+                    drop[i : i + n] = [True] * n
+    return " ".join(w for w, gone in zip(kept, drop) if not gone)
+
+
 def find_states(text: str) -> list[tuple[str, int]]:
     """States named in a free text (English or Vietnamese, with or without diacritics), as
     (UN short name, word position), in order of mention; longest names win ('Democratic

@@ -283,3 +283,84 @@ def test_an_uncited_sentence_holding_a_sources_words_and_figures_is_cited_to_it(
     answer = "Các khuyến nghị tập trung vào: thành lập Cơ quan nhân quyền quốc gia (5 khuyến nghị); mua bán người (9)."
     text, cites, notes, _ = validate(answer, [Source(1, listing, listing.text)], "tập trung vào những nhóm nào?")
     assert [c.n for c in cites] == [1] and text.endswith("[1]") and any("added" in n for n in notes)
+
+
+def test_a_passage_about_another_review_does_not_support_the_answer() -> None:
+    """The 2010 report names Cambodia's delegation head; it does not answer for the 2014 review."""
+    first = Passage(
+        "k1:2",
+        "The delegation of Cambodia was headed by H.E. Mr. Om Yentieng, Senior Minister.",
+        0.8,
+        {"file_name": "cambodia2010.pdf", "title": "Report: Cambodia", "country": "Cambodia", "language": "en",
+         "date": "2010-01-04", "year": 2010, "cycle": 1, "session": 6},
+    )
+    myanmar = Passage(
+        "m1:2",
+        "The delegation of Myanmar was headed by H.E. Mr. U Tun Shin, Attorney General.",
+        0.8,
+        {"file_name": "myanmar2011.pdf", "title": "Report: Myanmar", "country": "Myanmar", "language": "en",
+         "date": "2011-03-24", "year": 2011, "cycle": 1, "session": 10},
+    )
+    sources = [Source(n, p, p.text) for n, p in enumerate([first, myanmar], 1)]
+    claim = "Cambodia's delegation was headed by H.E. Mr. Om Yentieng [1]."
+    text, cites, notes, rejected = validate(claim, sources, "Who headed Cambodia's delegation at its 2014 review?")
+    assert not cites and rejected == {1} and "another UPR cycle or year" in " ".join(notes)
+    assert [c.n for c in validate(claim, sources, "Who headed Cambodia's delegation in 2010?")[1]] == [1]
+    assert [c.n for c in validate(claim, sources, "Who headed Cambodia's delegation?")[1]] == [1]
+    # a report on Myanmar does not say who headed Cambodia's delegation, whatever it says
+    asked = "Who headed Cambodia's delegation?"
+    _, cites, notes, _ = validate("It was headed by H.E. Mr. U Tun Shin [2].", sources, asked)
+    assert not cites and "another State under review" in " ".join(notes)
+    # a passage of another year that speaks of the asked year itself may answer
+    later = Passage("k2:0", "In 2014 the delegation was headed by H.E. Mr. Om Yentieng.", 0.8, first.metadata)
+    cites = validate(claim, [Source(1, later, later.text)], "Who headed Cambodia's delegation at its 2014 review?")[1]
+    assert [c.n for c in cites] == [1]
+
+
+def test_a_recommendation_is_credited_only_to_the_state_that_made_it() -> None:
+    listing = Passage(
+        "b1:40",
+        "94.1. Consider abolishing the death penalty (Italy); 94.2. Continue efforts to promote the rights of "
+        "persons with disabilities (Viet Nam); 94.3. Ratify the Convention against Torture (France);",
+        0.8,
+        {"file_name": "brunei2014.pdf", "title": "Report: Brunei Darussalam", "country": "Brunei Darussalam",
+         "language": "en", "year": 2014, "cycle": 2},
+    )
+    sources = [Source(1, listing, listing.text)]
+    asked = "What did Viet Nam recommend to Brunei on the death penalty?"
+    text, cites, _, rejected = validate("Viet Nam recommended that Brunei consider abolishing the death penalty [1].",
+                                        sources, asked)
+    assert not cites and rejected == {1}
+    # a bare recommendation answering a one-part question is the recommending State's too
+    assert validate("Consider abolishing the death penalty [1].", sources, asked)[1] == []
+    vi = "Việt Nam khuyến nghị gì cho Bru-nây về án tử hình?"
+    assert validate("Việt Nam khuyến nghị Bru-nây xem xét bãi bỏ án tử hình [1].", sources, vi)[1] == []
+    # what Viet Nam did recommend is credited to it; Italy's recommendation to Italy
+    mine = "Viet Nam recommended that Brunei continue efforts to promote the rights of persons with disabilities [1]."
+    assert [c.n for c in validate(mine, sources, "What did Viet Nam recommend to Brunei?")[1]] == [1]
+    italy = "Italy recommended that Brunei consider abolishing the death penalty [1]."
+    assert [c.n for c in validate(italy, sources, "What did Italy recommend to Brunei?")[1]] == [1]
+    # the other part of a two-part question is no recommendation, and needs no recommending State
+    workers = Passage("b1:3", "In 2008, there were approximately 87,000 foreign workers in Brunei Darussalam.",
+                      0.8, listing.metadata)
+    two_part = "How many foreign workers did Brunei have in 2008, and what did Viet Nam recommend to it?"
+    claim = "In 2008, Brunei had about 87,000 foreign workers [1]."
+    assert [c.n for c in validate(claim, [Source(1, workers, workers.text)], two_part)[1]] == [1]
+
+
+def test_a_delegation_speaks_until_another_state_is_named() -> None:
+    from assistant.citations import spoken_by
+
+    text = ("Viet Nam commended Brunei Darussalam for its poverty reduction. It recommended that Brunei "
+            "Darussalam ratify the Convention on the Rights of Persons with Disabilities. Italy welcomed the "
+            "moratorium. It recommended the abolition of the death penalty.")
+    spoken = spoken_by(text, frozenset({"Viet Nam"}), {"Brunei Darussalam"})
+    assert spoken == ["Viet Nam commended Brunei Darussalam for its poverty reduction.",
+                      "It recommended that Brunei Darussalam ratify the Convention on the Rights of Persons "
+                      "with Disabilities."]
+
+
+def test_the_refusal_token_after_an_answer_is_never_shown() -> None:
+    text, cites, notes, _ = validate("Việt Nam chấp thuận 241 khuyến nghị [1]. NOT_FOUND", _sources())
+    assert text == "Việt Nam chấp thuận 241 khuyến nghị [1]." and [c.n for c in cites] == [1]
+    assert any("refusal token" in n for n in notes)
