@@ -52,6 +52,13 @@ _TITLE = re.compile(
     r"|bo truong|thu truong|dai su|trung tuong|thieu tuong|dai tuong|thuong tuong"
     r"|chu tich|cuc truong|vu truong|giam doc|thu tuong|ong|dong chi)\b"
 )
+# Words that frame a question rather than say what it is about (folded): comparing ("change
+# between both", "so sánh … thay đổi giữa hai"), the kind of answer ("the number", "which State",
+# "năm 2009"). A sentence that answers need not repeat them.
+FRAME = frozenset(
+    "change changed changes between both compare compared comparison differ difference number state states "
+    "country countries year years so sanh thay doi giua hai ca nuoc quoc gia nam".split()
+)
 _PARA_NUMBER = re.compile(r"^\s*\(?\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
 
 
@@ -142,7 +149,7 @@ def question_terms(question: str, named: Named) -> list[Term]:
             terms[forms] = Term(forms, state)
     for i, (word, original) in enumerate(zip(words, raw, strict=True)):
         plain = fold(original)
-        if not taken[i] and plain not in STOP and (len(plain) > 1 or plain.isdigit()):
+        if not taken[i] and plain not in STOP and plain not in FRAME and (len(plain) > 1 or plain.isdigit()):
             year = int(plain) if _YEAR.fullmatch(plain) else None
             # "the first and the second UPR cycle": the ordinals name the cycles compared
             cycle = CYCLE_ORDINALS.get(plain) if CYCLE_ORDINALS.get(plain) in named.cycles else None

@@ -70,6 +70,21 @@ def test_a_comparison_gets_a_window_from_each_compared_item_first() -> None:
     assert "60 delegations" in answer and "106 delegations" in answer
 
 
+def test_each_compared_item_is_answered_by_its_own_sentence_whatever_the_phrasing() -> None:
+    """The years of a comparison name its items: the 2014 sentence need not say 2009. Words that
+    frame the question ("change between", "the number of") are not what a sentence must say."""
+    passages = [
+        _p("r14:1", "During the interactive dialogue, 106 delegations made statements.", REPORT_2014),
+        _p("r09:3", "During the interactive dialogue, statements were made by 60 delegations.", REPORT_2009),
+    ]
+    for question in (
+        "How many delegations made statements at Viet Nam's first (2009) and second (2014) reviews?",
+        "How did the number of delegations that made statements change between Viet Nam's 2009 and 2014 reviews?",
+    ):
+        answer = extractive_answer(question, make_sources(question, passages, 2), strict=True)
+        assert "60 delegations" in answer and "106 delegations" in answer, question
+
+
 def test_windows_share_one_budget() -> None:
     question = "What did Viet Nam say about the death penalty?"
     texts = [f"Viet Nam said the death penalty applied to {n} crimes in {y}." for n, y in ((22, 2014), (29, 2009))]
