@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assistant.roles import FROM, SUR, mention_roles
 from index.records import RecordFilter
-from index.states import _fold, _patterns, find_states
+from index.states import _fold, without_states
 from ingest.metadata import detect_language
 
 # Vietnamese themes (folded) -> English record words; '|' separates alternatives, '*' is a prefix.
@@ -116,11 +116,10 @@ def route(question: str) -> RecordsQuestion | None:
               else "list_recs" if _LIST_RECS.search(text) else "")  # fmt: skip
     if not intent:
         return None
-    states = find_states(question)
     sur, from_state = _roles(question)
     if sur is None and from_state is None and intent != "list_states" and not _YEAR.search(text):
         return None  # "how many recommendations?" of what? let retrieval find the context
-    leftover = _strip_states(text, states)
+    leftover = without_states(question, keep_marks=False)
     theme, ok = _theme(leftover, question)
     if not ok:
         return None
@@ -181,20 +180,6 @@ def _roles(question: str) -> tuple[str | None, str | None]:
         elif from_state is None:
             from_state = name
     return sur, from_state
-
-
-def _strip_states(text: str, states: list[tuple[str, int]]) -> str:
-    """The folded question without the State names it mentions."""
-    mentioned = {name for name, _ in states}
-    names = {key for kind in ("en", "vi-plain") for key, name in _patterns(kind) if name in mentioned}
-    words = text.split()
-    keep = [True] * len(words)
-    for pos in range(len(words)):  # every mention, not only the first ("Cambodia ... Cambodia's")
-        for n in range(min(8, len(words) - pos), 0, -1):
-            if " ".join(words[pos : pos + n]) in names:
-                keep[pos : pos + n] = [False] * n
-                break
-    return " ".join(w for w, k in zip(words, keep) if k)
 
 
 def _theme(leftover: str, question: str) -> tuple[str, bool]:

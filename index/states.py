@@ -223,21 +223,22 @@ def spellings(name: str) -> tuple[str, ...]:
     return tuple(key for kind in ("en", "vi-plain") for key, known in _patterns(kind) if known == name)
 
 
-def without_states(text: str) -> str:
-    """The text's words (lower case, diacritics kept) without the State names it contains:
-    what a claim says once who says it is set aside."""
+def without_states(text: str, keep_marks: bool = True) -> str:
+    """The text's words, lower case (diacritics kept unless ``keep_marks`` is False), without
+    the State names it mentions, every mention ("Cambodia … Cambodia's"): what a claim or a
+    question says once who it is about is set aside."""
     words = _fold(text).split()
-    kept = _fold(text, keep_marks=True).split()
-    if len(words) != len(kept):  # folding changed a word boundary: compare on the folded words
-        kept = words
-    drop = [False] * len(words)
-    for name, _ in find_states(text):
-        for key in spellings(name):
-            n = len(key.split())
-            for i in range(len(words) - n + 1):
-                if " ".join(words[i : i + n]) == key:
-                    drop[i : i + n] = [True] * n
-    return " ".join(w for w, gone in zip(kept, drop) if not gone)
+    shown = _fold(text, keep_marks=True).split() if keep_marks else words
+    if len(shown) != len(words):  # folding changed a word boundary: give the folded words
+        shown = words
+    names = {key for name, _ in find_states(text) for key in spellings(name)}
+    keep = [True] * len(words)
+    for pos in range(len(words)):
+        for n in range(min(8, len(words) - pos), 0, -1):
+            if " ".join(words[pos : pos + n]) in names:
+                keep[pos : pos + n] = [False] * n
+                break
+    return " ".join(w for w, k in zip(shown, keep, strict=True) if k)
 
 
 def find_states(text: str) -> list[tuple[str, int]]:
