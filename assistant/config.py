@@ -49,9 +49,11 @@ class Settings:
     # Embedding (sentence-transformers directory name under models_dir).
     embed_model: str = "embeddinggemma-300m"
     embed_batch_size: int = 4
-    # "auto": bfloat16 where the CPU has native bf16 (AVX512-BF16/AMX), else float32.
-    # On an AVX2-only CPU bf16 is ≈7× slower than fp32 (measured: 3.5 s vs 0.55 s per chunk).
-    embed_dtype: str = "auto"
+    # float32: the same vector for a text on every CPU and in any batch. bfloat16 (or "auto": bf16
+    # where the CPU has native bf16, AVX512-BF16/AMX) is ≈2.4× faster on an AMX Xeon (6.4 vs 2.6
+    # passages/s) but a text's vector then depends on its batch (cosine 0.9993), enough to swap
+    # near-tied passages; on an AVX2-only CPU bf16 is ≈7× slower than fp32.
+    embed_dtype: str = "float32"
     embed_threads: int = 2
     # One of EMBED_BACKENDS; the ONNX ones are exported from the installed weights on first use.
     # "onnx-int8": ≈1.4× torch fp32 on an idle 2-core AVX2 CPU, cosine ≈0.99; opt-in for now.
