@@ -49,7 +49,7 @@ class Settings:
     # Embedding (sentence-transformers directory name under models_dir).
     embed_model: str = "embeddinggemma-300m"
     embed_batch_size: int = 4
-    # float32: the same vector for a text on every CPU and in any batch. bfloat16 (or "auto": bf16
+    # float32: the same vector for a text in any batch (across CPUs up to rounding). bfloat16 (or "auto": bf16
     # where the CPU has native bf16, AVX512-BF16/AMX) is ≈2.4× faster on an AMX Xeon (6.4 vs 2.6
     # passages/s) but a text's vector then depends on its batch (cosine 0.9993), enough to swap
     # near-tied passages; on an AVX2-only CPU bf16 is ≈7× slower than fp32.

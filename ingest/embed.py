@@ -49,7 +49,7 @@ def resolve_dtype(name: str) -> Any:
     return getattr(torch, name)
 
 
-def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = "auto") -> Any:
+def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = Settings.embed_dtype) -> Any:
     """Load (once per process) the sentence-transformers model from a local directory."""
     key = f"{model_dir}|{dtype}"
     with _LOCK:
@@ -66,7 +66,7 @@ def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = "a
     return _MODELS[key]
 
 
-def load_encoder(model_dir: Path, threads: int = 2, dtype: str = "auto", backend: str = "torch") -> Any:
+def load_encoder(model_dir: Path, threads: int = 2, dtype: str = Settings.embed_dtype, backend: str = "torch") -> Any:
     """The model that embeds for ``backend``: sentence-transformers, or ONNX Runtime (built once)."""
     if resolve_backend(backend) == "torch":
         return load_sentence_transformer(model_dir, threads, dtype)
@@ -111,7 +111,7 @@ class CachedSTEmbedding(BaseEmbedding):
 
     model_dir: str
     threads: int = 2
-    dtype: str = "auto"
+    dtype: str = Settings.embed_dtype
     backend: str = "torch"
     _cache: EmbeddingCache | None = PrivateAttr(default=None)
     _progress: Callable[[int], None] | None = PrivateAttr(default=None)
@@ -122,7 +122,7 @@ class CachedSTEmbedding(BaseEmbedding):
         cache_path: Path | None,
         batch_size: int = 4,
         threads: int = 2,
-        dtype: str = "auto",
+        dtype: str = Settings.embed_dtype,
         backend: str | None = None,
     ) -> None:
         super().__init__(
