@@ -18,6 +18,7 @@ BACKENDS: tuple[str, ...] = ("local", "openai", "extractive")
 # How the embedding model runs: "torch" (sentence-transformers), "onnx" (ONNX Runtime, same
 # vectors) or "onnx-int8" (ONNX Runtime with int8 weights). See ingest/embed_onnx.py.
 EMBED_BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8")
+EMBED_DTYPES: tuple[str, ...] = ("float32", "bfloat16", "auto")
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -90,10 +91,12 @@ class Settings:
     queue_size: int = 256  # requests waiting beyond this are told the queue is full
 
     def __post_init__(self) -> None:
-        if self.embed_backend not in EMBED_BACKENDS:
-            from assistant.errors import ConfigError
+        from assistant.errors import ConfigError
 
+        if self.embed_backend not in EMBED_BACKENDS:
             raise ConfigError(f"UPR_EMBED_BACKEND={self.embed_backend!r}: use one of {', '.join(EMBED_BACKENDS)}")
+        if self.embed_dtype not in EMBED_DTYPES:
+            raise ConfigError(f"UPR_EMBED_DTYPE={self.embed_dtype!r}: use one of {', '.join(EMBED_DTYPES)}")
 
     @property
     def chroma_dir(self) -> Path:
@@ -105,8 +108,11 @@ class Settings:
 
     @property
     def embed_identity(self) -> str:
-        """Model and backend that produced the vectors; torch keeps the bare model name."""
-        return self.embed_model if self.embed_backend == "torch" else f"{self.embed_model}@{self.embed_backend}"
+        """Model, and backend or dtype, that produce the vectors; torch fp32 keeps the bare model name."""
+        from ingest.embed import vector_tag  # lazy: ingest imports this module
+
+        tag = vector_tag(self.embed_backend, self.embed_dtype)
+        return f"{self.embed_model}@{tag}" if tag else self.embed_model
 
     @property
     def llm_model_path(self) -> Path:
@@ -114,7 +120,7 @@ class Settings:
 
     @property
     def embed_cache_path(self) -> Path:
-        """Embedding cache, keyed by backend and text hash, shared across data dirs."""
+        """Embedding cache, keyed by backend, dtype and text hash, shared across data dirs."""
         return self.models_dir.parent / "embed-cache" / f"{self.embed_model}.sqlite"
 
     def replace(self, **changes: Any) -> Settings:

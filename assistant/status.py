@@ -94,21 +94,22 @@ def fingerprint(settings: Settings, catalog: Catalog) -> dict[str, Any]:
 
 
 def embedded_with(pipeline_key: str | None) -> str | None:
-    """The embedding identity in a document's pipeline key ("v1|<model>[@<backend>]|size|overlap")."""
+    """The embedding identity in a document's pipeline key ("v1|<model>[@<backend or dtype>]|size|overlap")."""
     parts = (pipeline_key or "").split("|")
     return parts[1] if len(parts) > 1 else None
 
 
 def embedding_mismatch(settings: Settings, catalog: Catalog) -> str | None:
-    """A problem line when documents were embedded by another model or backend than the configured
-    one: their vectors and this run's query vectors are not comparable."""
+    """A problem line when documents were embedded by another model, backend or dtype than the
+    configured one: their vectors and this run's query vectors are not comparable."""
     used = Counter(embedded_with(info["metadata"].get("pipeline")) for info in catalog.documents().values())
     other = {name: n for name, n in used.items() if name and name != settings.embed_identity}
     if not other:
         return None
     described = ", ".join(f"{n} with {name}" for name, n in sorted(other.items()))
     return (
-        f"documents embedded by another model or backend ({described}) than the configured "
-        f"{settings.embed_identity} (UPR_EMBED_BACKEND={settings.embed_backend}): set it back, "
+        f"documents embedded by another model, backend or dtype ({described}) than the configured "
+        f"{settings.embed_identity} (UPR_EMBED_BACKEND={settings.embed_backend}, "
+        f"UPR_EMBED_DTYPE={settings.embed_dtype}): set it back, "
         "or run `upr ingest` on those folders again to re-embed them"
     )

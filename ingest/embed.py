@@ -20,7 +20,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 import index  # noqa: F401  (sets the offline flags before transformers is imported)
-from assistant.config import EMBED_BACKENDS, Settings
+from assistant.config import EMBED_BACKENDS, EMBED_DTYPES, Settings
 from assistant.errors import ConfigError, ModelNotInstalledError
 from index.embed_cache import EmbeddingCache, text_key
 
@@ -39,14 +39,31 @@ def cpu_has_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def dtype_name(name: str) -> str:
+    """The dtype the torch backend runs in for the setting ``name`` ("auto" resolved here)."""
+    if name == "auto":
+        return "bfloat16" if cpu_has_native_bf16() else "float32"
+    if name not in EMBED_DTYPES:
+        raise ConfigError(f"UPR_EMBED_DTYPE={name!r}: use one of {', '.join(EMBED_DTYPES)}")
+    return name
+
+
 def resolve_dtype(name: str) -> Any:
     import torch
 
-    if name == "auto":
-        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
-    if name not in ("bfloat16", "float32", "float16"):
-        raise ConfigError(f"UPR_EMBED_DTYPE={name!r}: use auto, bfloat16 or float32")
-    return getattr(torch, name)
+    return getattr(torch, dtype_name(name))
+
+
+def vector_tag(backend: str, dtype: str) -> str:
+    """What, besides the model, decides the vectors: "" for torch fp32, else the dtype or backend.
+
+    It namespaces the embed cache and names the index's embedding, so vectors made in bf16 or by
+    ONNX are never served for, or mixed with, torch fp32 ones. ONNX ignores the dtype setting.
+    """
+    if backend != "torch":
+        return backend
+    name = dtype_name(dtype)
+    return "" if name == "float32" else name
 
 
 def load_sentence_transformer(model_dir: Path, threads: int = 2, dtype: str = Settings.embed_dtype) -> Any:
@@ -105,8 +122,8 @@ class CachedSTEmbedding(BaseEmbedding):
     """Sentence-transformers embedding with a persistent cache of document vectors.
 
     ``backend`` picks how the model runs (see ``Settings.embed_backend``); ``None`` takes the
-    configured one. Cached vectors are keyed by backend, so switching never serves another
-    backend's vectors.
+    configured one. Cached vectors are keyed by backend and dtype (``vector_tag``), so switching
+    never serves another backend's or precision's vectors.
     """
 
     model_dir: str
@@ -182,7 +199,7 @@ class CachedSTEmbedding(BaseEmbedding):
         return len(keys) - (len(self._cache.get_many(keys)) if self._cache is not None else 0)
 
     def _key(self, text: str) -> str:
-        return text_key(text, "" if self.backend == "torch" else self.backend)
+        return text_key(text, vector_tag(self.backend, self.dtype))
 
     def _get_query_embedding(self, query: str) -> list[float]:
         vector = self.model.encode_query(query, normalize_embeddings=True, convert_to_numpy=True)

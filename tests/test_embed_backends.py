@@ -36,6 +36,18 @@ def test_identity_names_the_backend_except_for_torch() -> None:
     assert Settings(embed_backend="onnx-int8").embed_identity == "embeddinggemma-300m@onnx-int8"
 
 
+def test_identity_names_a_torch_dtype_other_than_float32(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().embed_dtype == "float32" and Settings().embed_identity == "embeddinggemma-300m"
+    assert Settings(embed_dtype="bfloat16").embed_identity == "embeddinggemma-300m@bfloat16"
+    assert Settings(embed_backend="onnx", embed_dtype="bfloat16").embed_identity == "embeddinggemma-300m@onnx"
+    monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: True)
+    assert Settings(embed_dtype="auto").embed_identity == "embeddinggemma-300m@bfloat16"
+    monkeypatch.setattr(embed, "cpu_has_native_bf16", lambda: False)
+    assert Settings(embed_dtype="auto").embed_identity == "embeddinggemma-300m"
+    with pytest.raises(ConfigError, match=r"UPR_EMBED_DTYPE='fp16'.*float32, bfloat16, auto"):
+        Settings.from_env({"UPR_EMBED_DTYPE": "fp16"})
+
+
 class _ConstantModel:
     """Stands in for a backend's model: every text gets this backend's own vector."""
 
@@ -62,6 +74,21 @@ def test_cache_never_serves_another_backends_vectors(tmp_path: Path, monkeypatch
     assert models["torch"].texts == ["a", "b"] and models["onnx-int8"].texts == ["a", "b"]  # once each
     # Caches filled before backends existed stay valid for torch: its keys did not change.
     assert text_key("a") == hashlib.sha256(b"a").hexdigest() != text_key("a", "onnx-int8")
+
+
+def test_cache_never_serves_bf16_vectors_for_float32(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # bf16 vectors depend on the batch (cosine ≈ 0.9993 on an AMX CPU): kept apart from fp32 ones.
+    models = {"float32": _ConstantModel([1.0, 0.0]), "bfloat16": _ConstantModel([0.0, 1.0])}
+    monkeypatch.setattr(embed, "load_encoder", lambda _dir, _threads, dtype, _backend: models[dtype])
+    cache = tmp_path / "cache.sqlite"
+    fp32 = CachedSTEmbedding(tmp_path, cache, dtype="float32", backend="torch")
+    bf16 = CachedSTEmbedding(tmp_path, cache, dtype="bfloat16", backend="torch")
+
+    assert bf16.embed_documents(["a"]) == [[0.0, 1.0]]
+    assert fp32.count_missing(["a"]) == 1
+    assert fp32.embed_documents(["a"]) == [[1.0, 0.0]] and bf16.embed_documents(["a"]) == [[0.0, 1.0]]
+    assert models["float32"].texts == ["a"] and models["bfloat16"].texts == ["a"]
+    assert fp32._key("a") == text_key("a")  # fp32 caches from before keep their keys
 
 
 def test_status_reports_an_index_embedded_by_another_backend(settings: Settings) -> None:
@@ -136,3 +163,16 @@ def test_onnx_int8_vectors_agree_with_torch_fp32() -> None:
     assert is_built(settings.embed_model_dir, "onnx-int8")
     build_onnx_model(settings.embed_model_dir, "onnx-int8")
     assert marker.stat().st_mtime == stamp
+
+
+@pytest.mark.slow
+def test_default_settings_embed_a_text_the_same_in_any_batch() -> None:
+    # The cache is shared across data dirs and batches, so a passage's vector (and every ranking
+    # and eval baseline) must not depend on what it was batched with: bf16 on an AMX CPU fails this.
+    settings = Settings.from_env()
+    model = embed.load_encoder(settings.embed_model_dir, settings.embed_threads, Settings.embed_dtype, "torch")
+    texts = [embed.document_text(p, "UPR") for p in PASSAGES]
+    batched = model.encode(texts, batch_size=4, normalize_embeddings=True)
+    for text, vector in zip(texts, batched):
+        alone = model.encode([text], batch_size=1, normalize_embeddings=True)[0]
+        assert float(vector @ alone) >= 0.99999
