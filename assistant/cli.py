@@ -284,7 +284,8 @@ def eval_cmd(
         bar.n = done
         bar.refresh()
 
-    result = run_eval(settings, config, out_dir, baseline, progress)
+    # A run saved as the new baseline is not compared with the old one (which may be of other questions).
+    result = run_eval(settings, config, out_dir, None if save_baseline else baseline, progress)
     bar.close()
     o = result.summary["overall"]
     keys = [

@@ -69,6 +69,7 @@ def run_eval(
     if config.every < 1:
         raise AssistantError(f"every must be 1 or more, not {config.every}")
     items = items[:: config.every]
+    stored = _read_baseline(baseline)  # before the run: an unreadable baseline must not cost one
     tmp_dir = Path(tempfile.mkdtemp(prefix="upr-eval-")) if config.corpus else None
     # On a shared Chroma server the temporary index needs a collection of its own (two runs
     # at once must not mix), dropped afterwards like the temporary data dir.
@@ -97,7 +98,7 @@ def run_eval(
                 _drop_temporary(assistant)
             finally:
                 shutil.rmtree(tmp_dir, ignore_errors=True)
-    previous = _baseline(baseline, summary)
+    previous = _comparable(stored, summary)
     regressions = compare(summary, previous, config.tolerance) if previous else []
     _write(out_dir, config, records, summary, regressions, ingest)
     if previous and previous.get("question_set", summary["question_set"]) != summary["question_set"]:
@@ -164,14 +165,23 @@ def _passage_text(answer: Any, chunk_id: str) -> str:
     return next((p.text for p in answer.passages if p.chunk_id == chunk_id), "")
 
 
-def _baseline(baseline: Path | None, summary: dict[str, Any]) -> dict[str, Any] | None:
-    """The baseline summary to compare with; None if there is none of this backend and mode."""
+def _read_baseline(baseline: Path | None) -> dict[str, Any] | None:
+    """The stored baseline summary; None if there is none."""
     if not baseline or not baseline.exists():
         return None
     try:
-        previous: dict[str, Any] = json.loads(baseline.read_text(encoding="utf-8"))
+        previous = json.loads(baseline.read_text(encoding="utf-8"))
     except (ValueError, OSError) as exc:
         raise AssistantError(f"cannot read the baseline {baseline}: {exc}") from exc
+    if not isinstance(previous, dict) or not isinstance(previous.get("overall"), dict):
+        raise AssistantError(f"cannot read the baseline {baseline}: not an eval summary (no 'overall' scores)")
+    return previous
+
+
+def _comparable(previous: dict[str, Any] | None, summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The baseline to compare with; None if there is none of this run's backend and mode."""
+    if previous is None:
+        return None
     if previous.get("backend") != summary.get("backend") or previous.get("mode", "hybrid") != summary.get("mode"):
         return None  # a baseline of another backend is not comparable
     return previous

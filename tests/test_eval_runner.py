@@ -4,6 +4,7 @@ must be caught regressing against a better baseline."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -154,3 +155,20 @@ def test_a_drop_against_the_baseline_fails_and_names_the_questions(tmp_path: Pat
                   "--baseline", str(tmp_path / "base.json"))  # fmt: skip
     assert third.returncode == 1 and "saved on other questions (2) than this run asked (1)" in third.stderr
     assert json.loads((tmp_path / "c" / "summary.json").read_text())["question_set"]["n"] == 1
+    # ... and saving that run as the new baseline, as the message says, works
+    fourth = _eval("--set", str(eval_set), "--corpus", str(corpus), "--out", str(tmp_path / "d"), "--every", "2",
+                   "--baseline", str(tmp_path / "base.json"), "--save-baseline")  # fmt: skip
+    assert fourth.returncode == 0, fourth.stderr[-2000:]
+    assert json.loads((tmp_path / "base.json").read_text())["question_set"]["n"] == 1
+
+
+def test_an_unreadable_baseline_is_reported_before_the_run(tmp_path: Path) -> None:
+    broken = tmp_path / "base.json"
+    broken.write_text('{"overall": ', encoding="utf-8")
+    run = _eval("--corpus", str(SAMPLE), "--out", str(tmp_path / "out"), "--baseline", str(broken))
+    assert run.returncode == 1 and f"cannot read the baseline {broken}" in run.stderr
+    assert not re.search(r"questions: .*\d+/\d+", run.stderr), "a question was asked"  # the bar never started
+    assert not (tmp_path / "out").exists()
+    broken.write_text("[]", encoding="utf-8")
+    run = _eval("--corpus", str(SAMPLE), "--out", str(tmp_path / "out"), "--baseline", str(broken))
+    assert run.returncode == 1 and "not an eval summary" in run.stderr
