@@ -19,7 +19,7 @@ from assistant.question import bilingual_overlap
 from assistant.refusal import NOT_FOUND
 from assistant.roles import speaks_of_recommending
 from assistant.sources import Source
-from assistant.text import contains_folded, cycles_in, numbers, overlap, split_sentences
+from assistant.text import contains_folded, content_terms, cycles_in, numbers, overlap, split_sentences
 from assistant.types import Citation
 from index.states import VIET_NAM, find_states, without_states
 from index.tokenize import fold
@@ -31,6 +31,8 @@ MIN_SUPPORT = 0.25
 CROSS_SUPPORT = 0.5  # across languages fewer words can match, and each says more (a name, a term)
 UNCITED_SUPPORT = 0.6  # a sentence without a marker is cited to a source holding this share of its words
 _YEAR = re.compile(r"(?:19|20)\d\d")
+# What a list of the sources says ("Source 1 [2] Source 2", "Nguồn: [1]"): no claim at all.
+_SOURCE_WORDS = frozenset({"source", "sources", "nguon", "tai", "lieu", "tham", "khao", "reference", "references"})
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _named = lru_cache(maxsize=256)(Named.of)
 # The words that ask (folded): a question with two of them has two parts.
@@ -176,10 +178,13 @@ def spoken_by(text: str, speakers: frozenset[str], own: frozenset[str] | set[str
     return out
 
 
-def best_quote(claim: str, source: Source) -> str:
-    """The sentence of the passage closest to the claim (what the user should read)."""
+def best_quote(claim: str, source: Source, question: str = "") -> str:
+    """The sentence of the passage closest to the claim (what the user should read). A figure of
+    the claim's in a sentence weighs much, unless the question gave it: "… năm 2009 là H.E. Rastam
+    Mohd. Isa" is quoted from the sentence naming him, not the one dated 2009."""
     sentences = split_sentences(source.passage.text) or [source.passage.text]
-    return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if numbers(claim) & numbers(s) else 0.0))
+    figures = numbers(claim) - numbers(question)
+    return max(sentences, key=lambda s: overlap(claim, s) + (0.5 if figures & numbers(s) else 0.0))
 
 
 def validate(
@@ -200,6 +205,10 @@ def validate(
         if NOT_FOUND in claim:  # "… [1]. NOT_FOUND": the model refused the rest; never shown
             notes.append(f"dropped: the model's refusal token in “{claim[:80]}”")
             continue
+        words = content_terms(claim)
+        if words & _SOURCE_WORDS and all(w in _SOURCE_WORDS or w.isdigit() for w in words):
+            notes.append(f"dropped: a list of sources, not a claim: “{sentence.strip()[:80]}”")
+            continue
 
         # the sources this sentence cites, together: a State may come from any of them
         together = tuple(by_n[int(n)] for n in re.findall(r"\d+", " ".join(MARKER.findall(sentence))) if int(n) in by_n)
@@ -217,13 +226,13 @@ def validate(
                     notes.append(f"[{n}] removed: source {n} {why}")
                 else:
                     kept.append(n)
-                    cited.setdefault(n, _citation(n, claim, source))
+                    cited.setdefault(n, _citation(n, claim, source, question))
             return " " + "".join(f"[{n}]" for n in kept) if kept else ""
 
         if not MARKER.search(sentence) and claim:
             found = _uncited_source(claim, sources, question)
             if found is not None:  # the model left the marker out: cite what the check finds
-                cited.setdefault(found.n, _citation(found.n, claim, found))
+                cited.setdefault(found.n, _citation(found.n, claim, found, question))
                 notes.append(f"[{found.n}] added: the uncited sentence is in source {found.n}")
                 sentence = f"{claim} [{found.n}]"
         checked = MARKER.sub(keep, sentence)
@@ -251,9 +260,9 @@ def _uncited_source(claim: str, sources: list[Source], question: str) -> Source 
     return best[1] if best and best[0] >= UNCITED_SUPPORT else None
 
 
-def _citation(n: int, claim: str, source: Source) -> Citation:
+def _citation(n: int, claim: str, source: Source, question: str = "") -> Citation:
     p = source.passage
-    quote = best_quote(claim, source)
+    quote = best_quote(claim, source, question)
     at = p.text.find(quote)
     page = page_at(p.metadata, at) if at >= 0 else p.page  # the page of the quoted sentence itself
     return Citation(n=n, chunk_id=p.chunk_id, source=p.file_name, title=p.title, page=page, quote=quote,

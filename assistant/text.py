@@ -8,8 +8,12 @@ from index.tokenize import WORD, fold, fold_passage
 
 # A sentence ends at . ! or ? (a footnote mark "*" may follow) before a capital or a digit, or at a line break.
 _SENT_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?]\*)|(?<=[.!?]\*\*))\s+(?=[\"“(]?[A-ZÀ-ỸĐ0-9])|\n+")
-# "ILO Convention (No. 138)", "H.E. Mr. Pham Binh Minh": a period that ends an abbreviation ends no sentence.
-_ABBREVIATION_END = re.compile(r"(?:^|[\s(])(?:No|Nos|Mr|Mrs|Ms|Dr|Art|para|paras|St|vs|H\.E|e\.g|i\.e)\.$")
+# "ILO Convention (No. 138)", "H.E. Mr. Pham Binh Minh", "H.E. Rastam Mohd. Isa": a period that ends an
+# abbreviation (of a title or a name) ends no sentence.
+_ABBREVIATION_END = re.compile(
+    r"(?:^|[\s(])(?:No|Nos|Mr|Mrs|Ms|Mme|Dr|Prof|Amb|Hon|Gen|Sen|Rev|Jr|Sr|Mohd|Muhd|Art|para|paras|St|vs"
+    r"|H\.E|e\.g|i\.e)\.$"
+)
 _FRAGMENT = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVX]+\.|[A-Z]\.|\(?[a-z]\))$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 STOP = frozenset(

@@ -317,6 +317,26 @@ def test_a_passage_about_another_review_does_not_support_the_answer() -> None:
     assert [c.n for c in cites] == [1]
 
 
+def test_the_quote_is_the_sentence_that_says_the_claim_not_one_with_the_asked_year() -> None:
+    text = ("The Working Group held its fourth session from 2 to 13 February 2009. The delegation of Malaysia "
+            "was headed by H.E. Rastam Mohd. Isa, Secretary-General, Ministry of Foreign Affairs.")  # fmt: skip
+    meta = {"file_name": "malaysia2009.pdf", "title": "Report: Malaysia", "country": "Malaysia", "language": "en",
+            "year": 2009, "cycle": 1}  # fmt: skip
+    report = Passage("m9:0", text, 0.8, meta)
+    claim = "Trưởng đoàn Ma-lai-xi-a năm 2009 là H.E. Rastam Mohd. Isa, Secretary-General [1]."
+    _, [cite], _, _ = validate(claim, [Source(1, report, text)], "Ai là trưởng đoàn Ma-lai-xi-a năm 2009?")
+    assert cite.quote.startswith("The delegation of Malaysia was headed by H.E. Rastam Mohd. Isa")
+    # the model's list of its sources after the answer is no claim: dropped, never shown
+    answer = f"{claim} Source 1 [2] Source 2\n[1] Nguồn 1"
+    shown, cites, notes, _ = validate(answer, [Source(1, report, text), Source(2, report, text)], "Ai?")
+    assert shown == claim and [c.n for c in cites] == [1] and "a list of sources" in " ".join(notes)
+    # ... but a bare figure is an answer
+    assert validate("2 [1].", [Source(1, report, text)], "How many?")[0] == "2 [1]."
+    # a figure the question did not give still points at its sentence
+    _, [cite], _, _ = validate("The session ended on 13 February 2009 [1].", [Source(1, report, text)], "When?")
+    assert cite.quote.startswith("The Working Group held")
+
+
 def test_a_recommendation_is_credited_only_to_the_state_that_made_it() -> None:
     listing = Passage(
         "b1:40",

@@ -64,4 +64,11 @@ def test_numbers_normalise_decimal_comma_and_thousands() -> None:
 def test_sentences_and_overlap() -> None:
     sents = split_sentences("Việt Nam chấp thuận 241 khuyến nghị. Hội thảo diễn ra tại Hà Nội.")
     assert len(sents) == 2
+    # a title's or a name's abbreviation ends no sentence; a full stop before a capital does
+    headed = "The delegation of Malaysia was headed by H.E. Rastam Mohd. Isa, Secretary-General. Malaysia presented it."
+    assert split_sentences(headed) == [
+        "The delegation of Malaysia was headed by H.E. Rastam Mohd. Isa, Secretary-General.",
+        "Malaysia presented it.",
+    ]
+    assert len(split_sentences("It was opened by Prof. Nguyen. The Sr. Adviser spoke. Dr. Ha closed it.")) == 3
     assert overlap("chấp thuận bao nhiêu khuyến nghị", sents[0]) > overlap("chấp thuận bao nhiêu khuyến nghị", sents[1])
