@@ -239,7 +239,7 @@ def validate(
         if MARKER.search(sentence) and not MARKER.search(checked):
             notes.append(f"dropped: no source it cites supports “{claim[:80]}”")
             continue  # a claim whose every source was rejected is not shown uncited
-        out_sentences.append(checked)
+        out_sentences.append(re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", checked))  # "[1] [1]" once
     text = " ".join(s.strip() for s in out_sentences if s.strip())
     return text, sorted(cited.values(), key=lambda c: c.n), notes, rejected
 

@@ -330,6 +330,10 @@ def test_the_quote_is_the_sentence_that_says_the_claim_not_one_with_the_asked_ye
     answer = f"{claim} Source 1 [2] Source 2\n[1] Nguồn 1"
     shown, cites, notes, _ = validate(answer, [Source(1, report, text), Source(2, report, text)], "Ai?")
     assert shown == claim and [c.n for c in cites] == [1] and "a list of sources" in " ".join(notes)
+    # a marker the model repeats is shown once
+    assert validate("Rastam Mohd. Isa, Secretary-General [1] [1].", [Source(1, report, text)], "Ai?")[0] == (
+        "Rastam Mohd. Isa, Secretary-General [1]."
+    )
     # ... but a bare figure is an answer
     assert validate("2 [1].", [Source(1, report, text)], "How many?")[0] == "2 [1]."
     # a figure the question did not give still points at its sentence
