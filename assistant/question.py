@@ -48,9 +48,11 @@ _DAY_MONTH = re.compile(
 )
 _TITLE = re.compile(
     r"\b(?:h\.?\s?e|mr|mrs|ms|dr|minister|ambassador|president|secretary|director|chairman|chairperson"
-    r"|commissioner|chief|officer|attorney|representative|governor|head|deputy"
-    r"|bo truong|thu truong|dai su|trung tuong|thieu tuong|dai tuong|thuong tuong"
-    r"|chu tich|cuc truong|vu truong|giam doc|thu tuong|ong|dong chi)\b"
+    r"|commissioner|chief|officer|attorney|representative|governor|head|deputy|coordinator|rapporteur"
+    r"|envoy|spokes(?:person|man|woman)"
+    r"|bo truong|thu truong|dai su|trung tuong|thieu tuong|dai tuong|thuong tuong|tong thu ky|truong doan"
+    r"|chu tich|cuc truong|vu truong|giam doc|thu tuong|ong|dong chi|dieu phoi vien|dai dien|dac phai vien"
+    r"|bao cao vien dac biet|nguoi phat ngon)\b"
 )
 # Words that frame a question rather than say what it is about (folded): comparing ("change
 # between both", "so sánh … thay đổi giữa hai"), the kind of answer ("the number", "which State",

@@ -7,7 +7,7 @@ from assistant.evidence import Evidence
 from assistant.extractive import extractive_answer
 from assistant.glossary import glossary_for
 from assistant.named import Named
-from assistant.question import answer_kinds, question_terms
+from assistant.question import answer_kinds, holds_kind, question_terms
 from assistant.roles import reviewed_and_recommending
 from assistant.sources import make_sources
 from assistant.types import Passage
@@ -27,6 +27,14 @@ def test_answer_kinds_in_both_languages() -> None:
     assert answer_kinds("Việt Nam chấp thuận bao nhiêu khuyến nghị?") == ("number",)
     assert answer_kinds("When was Myanmar's review held and who led its delegation?") == ("date", "person")
     assert answer_kinds("ai chu tri hoi nghi") == ("person",)
+    # a person is known by a title, in either language
+    asked = Named(frozenset(), frozenset(), frozenset())
+    for said in ("Điều phối viên thường trú Liên hợp quốc Pauline Tamesis đánh giá cao cam kết của Việt Nam.",
+                 "The UN Resident Coordinator, Pauline Tamesis, welcomed the report.",
+                 "Trưởng đoàn Việt Nam phát biểu tại phiên họp.",
+                 "The Special Rapporteur visited in 2014."):  # fmt: skip
+        assert holds_kind("person", said, asked, frozenset()) == 1.0, said
+    assert holds_kind("person", "Hội thảo diễn ra tại Hà Nội ngày 27/4.", asked, frozenset()) == 0.0
     assert answer_kinds("Which States formed the troika?") == ("states",)
     assert answer_kinds("What safeguards did Malaysia say the Act contains?") == ("list",)
     assert answer_kinds("Những đại biểu nào đến dự hội nghị?") == ("list",)
