@@ -32,7 +32,7 @@ CROSS_SUPPORT = 0.5  # across languages fewer words can match, and each says mor
 UNCITED_SUPPORT = 0.6  # a sentence without a marker is cited to a source holding this share of its words
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # What a list of the sources says ("Source 1 [2] Source 2", "Nguồn: [1]"): no claim at all.
-_SOURCE_WORDS = frozenset({"source", "sources", "nguon", "tai", "lieu", "tham", "khao", "reference", "references"})
+_SOURCE_WORDS = frozenset({"source", "sources", "nguon", "lieu", "tham", "khao", "reference", "references"})
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _named = lru_cache(maxsize=256)(Named.of)
 # The words that ask (folded): a question with two of them has two parts.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=1)  # read once: "auto" is resolved for every cache key (``vector_tag``)
 def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bf16 natively; otherwise bf16 is emulated and slow."""
     try:
